@@ -1,0 +1,1 @@
+export { DateTime, Decimal, FIELD_TYPES, type FieldType, type Value } from './types.js';
