@@ -34,13 +34,13 @@ export function csvDelimiter(separator: string | undefined, source = 'CSV'): num
   const c = separator.charCodeAt(0);
   if (c >= 0x80) {
     throw new UserInputError(
-      'csv_separator',
+      'CSV_SEPARATOR',
       `${source}: separator ${JSON.stringify(separator)} starts with a non-ASCII character; only the first byte of the separator is used and it must be an ASCII character`,
     );
   }
   if (c === NL || c === CR || c === QUOTE || c === 0) {
     throw new UserInputError(
-      'csv_separator',
+      'CSV_SEPARATOR',
       `${source}: separator ${JSON.stringify(separator)} is not usable: a CSV delimiter cannot be a quote, a line break or NUL`,
     );
   }
@@ -49,7 +49,7 @@ export function csvDelimiter(separator: string | undefined, source = 'CSV'): num
 
 /**
  * Incremental parser: feed it chunks with `push`, then call `end`. Each call returns the records completed
- * by that input. Throws UserInputError (code `csv_field_count`) when a record has a different number of
+ * by that input. Throws UserInputError (code `CSV_FIELD_COUNT`) when a record has a different number of
  * fields than the first record.
  */
 export class GoCsvParser {
@@ -207,7 +207,7 @@ export class GoCsvParser {
       this.expectedFields = fields.length;
     } else if (fields.length !== this.expectedFields) {
       throw new UserInputError(
-        'csv_field_count',
+        'CSV_FIELD_COUNT',
         `${this.source}, line ${this.recStartLine} (record ${this.recordIndex}): wrong number of fields: expected ${this.expectedFields} like the first record, found ${fields.length}`,
       );
     }

@@ -19,3 +19,18 @@ export {
   roundDecimal2,
   type ScanTarget,
 } from './go-parse.js';
+export {
+  UrlIo,
+  downloadToTemp,
+  openRead,
+  openWrite,
+  parseUrl,
+  readText,
+  s3SettingsFromEnv,
+  urlIo,
+  type ParsedUrl,
+  type S3Settings,
+  type TempFile,
+  type UrlIoOptions,
+  type UrlWriter,
+} from './urls.js';
