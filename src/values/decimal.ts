@@ -1,0 +1,161 @@
+import { Decimal } from './types.js';
+import { ValueParseError, ValueRangeError } from './errors.js';
+import { shortestFloatString } from './floatfmt.js';
+
+/**
+ * Decimal semantics of Go's shopspring/decimal as Capillaries uses it: exact + - *, division to 16
+ * places rounded half away from zero, Round(n) half away from zero, String() in plain notation without
+ * trailing zeros.
+ */
+
+export const DECIMAL_ZERO = new Decimal(0);
+
+/** shopspring's DivisionPrecision. */
+export const DIVISION_PRECISION = 16;
+
+/** Split a decimal into an integer coefficient and a power-of-ten exponent: d = coef × 10^exp. */
+export function decimalParts(d: Decimal): { coef: bigint; exp: number } {
+  if (d.isZero()) return { coef: 0n, exp: 0 };
+  const s = d.toExponential(); // all significant digits, e.g. "-1.2345e+2"
+  const eIdx = s.indexOf('e');
+  const mantissa = s.slice(0, eIdx);
+  const e10 = Number(s.slice(eIdx + 1));
+  const neg = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const coef = BigInt(digits);
+  return { coef: neg ? -coef : coef, exp: e10 - (digits.length - 1) };
+}
+
+function fromParts(coef: bigint, exp: number): Decimal {
+  return new Decimal(`${coef.toString()}e${exp}`);
+}
+
+export function decimalAdd(a: Decimal, b: Decimal): Decimal {
+  return a.plus(b);
+}
+
+export function decimalSub(a: Decimal, b: Decimal): Decimal {
+  return a.minus(b);
+}
+
+export function decimalMul(a: Decimal, b: Decimal): Decimal {
+  return a.times(b);
+}
+
+export function decimalNeg(a: Decimal): Decimal {
+  return a.isZero() ? DECIMAL_ZERO : a.negated();
+}
+
+/**
+ * shopspring Div: quotient rounded half away from zero to `places` digits after the point
+ * (DivRound(d2, 16)). Throws ValueRangeError("decimal division by 0") for a zero divisor.
+ */
+export function decimalDiv(a: Decimal, b: Decimal, places: number = DIVISION_PRECISION): Decimal {
+  if (b.isZero()) throw new ValueRangeError('decimal division by 0');
+  if (a.isZero()) return DECIMAL_ZERO;
+  const pa = decimalParts(a);
+  const pb = decimalParts(b);
+  const neg = pa.coef < 0n !== pb.coef < 0n;
+  const ca = pa.coef < 0n ? -pa.coef : pa.coef;
+  const cb = pb.coef < 0n ? -pb.coef : pb.coef;
+  // q1 = trunc(|a|/|b| × 10^(places+1)); one extra digit decides half-away-from-zero rounding exactly.
+  const shift = pa.exp - pb.exp + places + 1;
+  const q1 = shift >= 0 ? (ca * 10n ** BigInt(shift)) / cb : ca / (cb * 10n ** BigInt(-shift));
+  let q = q1 / 10n;
+  if (q1 % 10n >= 5n) q += 1n;
+  return fromParts(neg ? -q : q, -places);
+}
+
+/** shopspring Round(places): half away from zero. */
+export function roundDecimal(d: Decimal, places: number): Decimal {
+  if (d.decimalPlaces() <= places) return d;
+  const r = d.toDecimalPlaces(places, Decimal.ROUND_HALF_UP);
+  return r.isZero() ? DECIMAL_ZERO : r;
+}
+
+/** Round to 2 places, half away from zero (the decimal rounding context of Capillaries). */
+export function roundDecimal2(d: Decimal): Decimal {
+  return roundDecimal(d, 2);
+}
+
+/** shopspring String(): plain notation, trailing zeros trimmed, "0" for zero. */
+export function decimalToGoString(d: Decimal): string {
+  if (d.isZero()) return '0';
+  return d.toFixed();
+}
+
+/** shopspring StringFixed(places): rounded half away from zero, exactly `places` digits. */
+export function decimalToFixed(d: Decimal, places: number): string {
+  const r = d.toDecimalPlaces(places, Decimal.ROUND_HALF_UP);
+  return (r.isZero() ? DECIMAL_ZERO : r).toFixed(places);
+}
+
+const DEC_RE = /^([+-]?)([0-9]*)(?:\.([0-9]*))?$/;
+const EXP_RE = /^[+-]?[0-9]+$/;
+
+/** shopspring NewFromString: `[+-]digits[.digits][e[+-]digits]`, no spaces, no inf/nan. */
+export function parseGoDecimal(s: string): Decimal {
+  let mant = s;
+  const eIdx = s.search(/[eE]/);
+  let exp = 0;
+  if (eIdx >= 0) {
+    const expText = s.slice(eIdx + 1);
+    if (!EXP_RE.test(expText)) {
+      throw new ValueParseError(`can't convert ${s} to decimal: exponent is not numeric`);
+    }
+    exp = Number(expText);
+    if (exp > 2147483647 || exp < -2147483648) {
+      throw new ValueParseError(`can't convert ${s} to decimal: fractional part too long`);
+    }
+    mant = s.slice(0, eIdx);
+  }
+  if ((mant.match(/\./g) ?? []).length > 1)
+    throw new ValueParseError(`can't convert ${s} to decimal: too many .s`);
+  const m = DEC_RE.exec(mant);
+  const digits = (m?.[2] ?? '') + (m?.[3] ?? '');
+  if (!m || digits === '') throw new ValueParseError(`can't convert ${mant} to decimal`);
+  const coef = BigInt(digits);
+  return fromParts(m[1] === '-' ? -coef : coef, exp - (m[3] ?? '').length);
+}
+
+/** shopspring NewFromFloat: the shortest decimal that round-trips to the float. NaN/±Inf are refused. */
+export function decimalFromFloat(x: number): Decimal {
+  if (!Number.isFinite(x))
+    throw new ValueRangeError(`Cannot create a Decimal from ${shortestFloatString(x)}`);
+  if (x === 0) return DECIMAL_ZERO;
+  return new Decimal(x.toExponential());
+}
+
+export function decimalFromInt(x: bigint): Decimal {
+  return new Decimal(x.toString());
+}
+
+/** shopspring Float64(): the nearest float64. */
+export function decimalToFloat(d: Decimal): number {
+  return d.toNumber();
+}
+
+/** shopspring IntPart(): truncation toward zero, then big.Int.Int64 (low 64 bits). */
+export function decimalToInt64(d: Decimal): bigint {
+  const t = d.truncated();
+  return BigInt.asIntN(64, BigInt(t.toFixed()));
+}
+
+/**
+ * A decimal2 value as Capillaries stores it (Cassandra DECIMAL scale 2 computed through float64):
+ * round(float64(x) × 100) / 100, Go math.Round (half away from zero).
+ */
+export function decimal2ThroughFloat(d: Decimal): Decimal {
+  const f = d.toNumber() * 100;
+  const r = goRound(f);
+  if (!Number.isFinite(r)) throw new ValueRangeError(`decimal value ${decimalToGoString(d)} is out of range`);
+  return fromParts(BigInt(r), -2);
+}
+
+/** Go math.Round: half away from zero. */
+export function goRound(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const t = Math.trunc(x);
+  if (Math.abs(x - t) >= 0.5) return t + Math.sign(x);
+  return t === 0 ? (Object.is(x, -0) || x < 0 ? -0 : 0) : t;
+}
