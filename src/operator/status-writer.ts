@@ -20,7 +20,7 @@ export interface ObjectWithStatus<S> extends KubeObject {
 
 /** The merge patch body for /status, or undefined when `desired` equals the current status (pure). */
 export function statusPatch<S extends object>(
-  obj: ObjectWithStatus<S>,
+  obj: ObjectWithStatus<object>,
   desired: S,
   opts: StatusWriteOptions = {},
 ): object | undefined {
