@@ -118,6 +118,7 @@ export class BridgeState {
         this.recordError(side, kind, err);
       },
       error: (kind, err) => this.recordError(side, kind, err),
+      discarded: (reason, count) => this.discarded(reason, count),
     };
   }
 

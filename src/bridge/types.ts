@@ -46,6 +46,8 @@ export interface ConnectorReporter {
   retry(kind: string, err: unknown): void;
   /** An error worth counting (kind is a short stable word: connect, publish, upload, checkpoint, ...). */
   error(kind: string, err: unknown): void;
+  /** Records or segments set aside (torn tail, quarantined segment, refused records): loud, never silent. */
+  discarded(reason: string, count: number): void;
 }
 
 export interface ConnectorContext {

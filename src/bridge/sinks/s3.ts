@@ -42,8 +42,6 @@ export interface S3SinkOptions {
     uploadedObjects: Counter<'bridge'>;
     uploadedBytes: Counter<'bridge'>;
   };
-  /** Discarded records/segments (torn tail, quarantine) are reported here. */
-  onDiscard?: (reason: string, count: number) => void;
   /** A ready client (tests); otherwise one is built from the settings. */
   client?: S3Client;
 }
@@ -120,7 +118,7 @@ export class S3Sink implements Sink {
       clock: ctx.clock,
       logger: ctx.logger,
       onCommit: () => this.kick(),
-      ...(this.opts.onDiscard ? { onDiscard: this.opts.onDiscard } : {}),
+      onDiscard: (reason, count) => ctx.report.discarded(reason, count),
     });
     await this.buffer.open();
     const leftovers = this.buffer.segments().length;
@@ -331,7 +329,7 @@ export class S3Sink implements Sink {
       if (err instanceof SegmentCorruptError) {
         await upload.abort().catch(() => undefined);
         await this.buffer.quarantine(seg.name, err.message);
-        this.opts.onDiscard?.('quarantined-segment', 1);
+        this.ctx.report.discarded('quarantined-segment', 1);
         this.ctx.report.error('segment', err);
         return;
       }
