@@ -10,3 +10,4 @@ export {
   tokenInRange,
   tokenOf,
 } from './token.js';
+export { EmbeddedStore, validateKeyspaceName, type EmbeddedStoreOptions } from './embedded/index.js';

@@ -1,0 +1,1 @@
+export { EmbeddedStore, validateKeyspaceName, type EmbeddedStoreOptions } from './embedded-store.js';
