@@ -262,14 +262,11 @@ export class Bridge {
     }
     const rejected = new Map<number, string>();
     for (const r of result.rejected) rejected.set(r.index, r.reason);
-    if (rejected.size > 0 && !(await this.handleRejected(batch, rejected))) {
-      // errorPolicy 'stop': acknowledge what was delivered, keep the refused ones for a person to look at.
-      const okBytes = this.ackWhere(batch, (i) => !rejected.has(i));
-      this.state.delivered(batch.length - rejected.size, okBytes);
-      this.release(batch.length, bytes);
-      return;
-    }
+    // Refused messages are acknowledged only once the dead-letter target has them; with errorPolicy
+    // 'stop' they stay unacknowledged (redelivered after a person fixed the cause).
+    const deadLettered = rejected.size > 0 && (await this.handleRejected(batch, rejected));
     const okBytes = this.ackWhere(batch, (i) => !rejected.has(i));
+    if (deadLettered) this.ackWhere(batch, (i) => rejected.has(i));
     this.state.delivered(batch.length - rejected.size, okBytes);
     this.release(batch.length, bytes);
   }

@@ -139,7 +139,7 @@ export function expandEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: string
   return doc;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateSchema = ajv.compile<BridgeConfig>(BridgeConfigSchema);
 
 function pointerToPath(p: string): string {
