@@ -44,6 +44,7 @@ function constraints(s: JsonSchema, required: boolean): string {
   if (s.maxItems !== undefined) c.push(`max items ${String(s.maxItems)}`);
   if (s.maxProperties !== undefined) c.push(`max entries ${String(s.maxProperties)}`);
   if (s.format) c.push(`format ${String(s.format)}`);
+  if (s.pattern && !s['x-kubernetes-int-or-string']) c.push(`pattern \`${String(s.pattern)}\``);
   for (const r of (s['x-kubernetes-validations'] ?? []) as Array<{ message: string; rule: string }>) {
     c.push(r.rule.includes('oldSelf') ? `on update: ${r.message}` : `rule: ${r.message}`);
   }
@@ -131,7 +132,17 @@ export function renderApiReference(): string {
       '(`kubectl apply --server-side -f crds/`). The same schemas give the TypeScript types and the ' +
       'validators in `src/api` (`validateDataRun`, `validateStreamBridge`), which also evaluate the CEL rules.',
     '',
-    '### Default keyspace of a DataRun',
+    '## Conditions',
+    '',
+    'Both kinds report `metav1.Condition`s; `lastTransitionTime` changes only when a status flips, and each ' +
+      'condition carries the `observedGeneration` it was computed from.',
+    '',
+    '- DataRun: `Accepted` (the spec, script and parameters passed validation), `Progressing` (batches are ' +
+      'being scheduled or run), `Suspended` (`spec.suspend` is honoured), `Complete` and `Failed` (terminal). ' +
+      '`kubectl wait --for=condition=Complete dr/<name>` waits for a run.',
+    '- StreamBridge: `SourceConnected`, `SinkConnected`, `Ready` (all replicas up, both ends connected).',
+    '',
+    '## Default keyspace of a DataRun',
     '',
     'Without `spec.keyspace`, a DataRun uses `plx_<namespace>_<name>`, lowercased, with every character ' +
       'outside `[a-z0-9_]` replaced by `_`. Longer than 48 characters (the Cassandra limit), it becomes its ' +
