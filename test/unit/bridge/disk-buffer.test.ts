@@ -40,7 +40,7 @@ describe('segment records', () => {
     const a = encodeRecord(msg('first', { key: 'k', headers: { h: 'v' } }));
     const b = encodeRecord(msg('second'));
     fs.writeFileSync(f, Buffer.concat([a, b, b.subarray(0, 7)]));
-    const seen = [];
+    const seen: BridgeMessage[] = [];
     await expect(
       (async () => {
         for await (const r of readSegment(f)) seen.push(r.msg);
@@ -56,7 +56,7 @@ describe('segment records', () => {
     const f = path.join(dir, 's.seg');
     const a = encodeRecord(msg('aaaa'));
     const b = Buffer.from(encodeRecord(msg('bbbb')));
-    b[b.length - 1] ^= 0xff;
+    b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1);
     fs.writeFileSync(f, Buffer.concat([a, b, encodeRecord(msg('cccc'))]));
     const scan = await scanSegment(f);
     expect(scan).toMatchObject({ records: 1, validBytes: a.length, damage: { kind: 'corrupt' } });
@@ -123,7 +123,7 @@ describe('DiskBuffer', () => {
   it('quarantines the damaged tail of the active segment and keeps its valid records', async () => {
     const a = encodeRecord(msg('ok'));
     const bad = Buffer.from(encodeRecord(msg('bad!')));
-    bad[9] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(9) ^ 0xff, 9);
     fs.writeFileSync(path.join(dir, 'active.seg'), Buffer.concat([a, bad, encodeRecord(msg('after'))]));
     const discards: string[] = [];
     const b = buffer({ onDiscard: (r, n) => discards.push(`${r}:${n}`) });
