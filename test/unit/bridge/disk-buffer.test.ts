@@ -7,6 +7,7 @@ import {
   readSegment,
   scanSegment,
   type DiskBufferOptions,
+  type BridgeMessage,
 } from '../../../src/bridge/index.js';
 import { msg } from './helpers.js';
 
