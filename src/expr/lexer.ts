@@ -250,7 +250,8 @@ export function tokenize(src: string): Token[] {
     push('op', start, start + (op as string).length);
     i += (op as string).length;
   }
-  if (insertSemi) toks.push({ kind: 'semi', text: '\n', pos: src.length, end: src.length });
+  // Go's scanner also inserts a semicolon at the end of input; text '' marks it as the end.
+  if (insertSemi) toks.push({ kind: 'semi', text: '', pos: src.length, end: src.length });
   toks.push({ kind: 'eof', text: '', pos: src.length, end: src.length });
   return toks;
 }

@@ -28,7 +28,7 @@ export function parseExpression(source: string): ExprNode {
   };
   const describe = (t: Token): string => {
     if (t.kind === 'eof') return 'end of expression';
-    if (t.kind === 'semi') return t.text === '\n' ? 'newline' : "';'";
+    if (t.kind === 'semi') return t.text === '\n' ? 'newline' : t.text === '' ? 'end of expression' : "';'";
     return `'${t.text}'`;
   };
   const unexpected = (t: Token, what?: string): never =>
@@ -153,7 +153,7 @@ export function parseExpression(source: string): ExprNode {
 
   const root = parseBinary(1);
   // go/parser.ParseExpr consumes one automatically inserted semicolon, then requires the end.
-  if (tok().kind === 'semi' && tok().text === '\n') k++;
+  if (tok().kind === 'semi' && (tok().text === '\n' || tok().text === '')) k++;
   const last = tok();
   if (last.kind !== 'eof') unexpected(last);
   return root;
