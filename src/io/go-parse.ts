@@ -1,20 +1,10 @@
-import { Decimal } from '../values/index.js';
+import { INT64_MAX, INT64_MIN, ValueParseError } from '../values/index.js';
 
 /**
- * Text-to-value conversions with the exact acceptance rules of the Go functions Capillaries uses when it
- * reads data files: strconv.ParseInt (base 10), strconv.ParseFloat, strconv.ParseBool, shopspring's
- * decimal.NewFromString, strings.TrimSpace and fmt.Sscanf with one integer or float operand.
- * Each parser returns the value or throws a GoParseError whose message reads like Go's.
+ * Text-to-value conversions of the data readers that src/values does not provide: strings.TrimSpace,
+ * strconv.ParseFloat with Go's underscore rules (`1_000.5` is accepted, as Go does) and fmt.Sscanf with
+ * one integer or float operand. Errors are ValueParseError with Go's wording.
  */
-export class GoParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GoParseError';
-  }
-}
-
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
 
 /** Go's unicode.IsSpace set (also what fmt's scanner treats as space). */
 const GO_SPACE = new Set([
@@ -33,39 +23,6 @@ export function goTrimSpace(s: string): string {
   while (a < b && GO_SPACE.has(s.charCodeAt(a))) a++;
   while (b > a && GO_SPACE.has(s.charCodeAt(b - 1))) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
-/** strconv.ParseInt(s, 10, 64) */
-export function goParseInt(s: string): bigint {
-  if (!/^[+-]?[0-9]+$/.test(s))
-    throw new GoParseError(`strconv.ParseInt: parsing ${goQuote(s)}: invalid syntax`);
-  const v = BigInt(s);
-  if (v < INT64_MIN || v > INT64_MAX) {
-    throw new GoParseError(`strconv.ParseInt: parsing ${goQuote(s)}: value out of range`);
-  }
-  return v;
-}
-
-/** strconv.ParseBool */
-export function goParseBool(s: string): boolean {
-  switch (s) {
-    case '1':
-    case 't':
-    case 'T':
-    case 'TRUE':
-    case 'true':
-    case 'True':
-      return true;
-    case '0':
-    case 'f':
-    case 'F':
-    case 'FALSE':
-    case 'false':
-    case 'False':
-      return false;
-    default:
-      throw new GoParseError(`strconv.ParseBool: parsing ${goQuote(s)}: invalid syntax`);
-  }
 }
 
 /** Port of strconv's underscoreOK: underscores only between digits, or between a base prefix and a digit. */
@@ -102,7 +59,7 @@ const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F_]*)(?:\.([0-9a-fA-F_]*))?[pP]([+-]?[
 /** strconv.ParseFloat(s, 64) */
 export function goParseFloat(s: string): number {
   const bad = (): never => {
-    throw new GoParseError(`strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax`);
+    throw new ValueParseError(`strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax`);
   };
   // special values: optional sign + inf/infinity; nan without sign; case-insensitive
   const low = s.toLowerCase();
@@ -128,7 +85,7 @@ export function goParseFloat(s: string): number {
     if (m[1] === '-') v = -v;
   }
   if (!Number.isFinite(v))
-    throw new GoParseError(`strconv.ParseFloat: parsing ${goQuote(s)}: value out of range`);
+    throw new ValueParseError(`strconv.ParseFloat: parsing ${goQuote(s)}: value out of range`);
   return v;
 }
 
@@ -147,39 +104,7 @@ function hexToFloat(mant: bigint, exp: number): number {
   return Number(m) * 2 ** e;
 }
 
-/** shopspring decimal.NewFromString: sign, digits, at most one '.', optional exponent. */
-export function goParseDecimal(s: string): Decimal {
-  const m = /^([^eE]*)(?:[eE](.*))?$/.exec(s);
-  const mant = m?.[1] ?? '';
-  const expText = m?.[2];
-  if (expText !== undefined && !/^[+-]?[0-9]+$/.test(expText)) {
-    throw new GoParseError(`can't convert ${s} to decimal: exponent is not numeric`);
-  }
-  if ((mant.match(/\./g) ?? []).length > 1)
-    throw new GoParseError(`can't convert ${s} to decimal: too many .s`);
-  if (!/^[+-]?[0-9]*\.?[0-9]*$/.test(mant) || !/[0-9]/.test(mant)) {
-    throw new GoParseError(`can't convert ${s} to decimal`);
-  }
-  return new Decimal(mant.replace(/^\+/, '') + (expText !== undefined ? 'e' + expText : ''));
-}
-
-/** shopspring decimal.NewFromFloat (shortest representation that round-trips) */
-export function decimalFromFloat(f: number): Decimal {
-  if (!Number.isFinite(f)) throw new GoParseError(`cannot create a decimal from ${goFloatName(f)}`);
-  return new Decimal(f);
-}
-
-/** shopspring Round(2): half away from zero */
-export function roundDecimal2(d: Decimal): Decimal {
-  return d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-}
-
-function goFloatName(f: number): string {
-  return Number.isNaN(f) ? 'NaN' : f > 0 ? '+Inf' : '-Inf';
-}
-
-/** Go's %q for ASCII-friendly messages */
-export function goQuote(s: string): string {
+function goQuote(s: string): string {
   return JSON.stringify(s);
 }
 
@@ -202,29 +127,29 @@ export class GoScanFormat {
     const verbs = [...format.matchAll(/%([0-9]*)(.?)/gsu)].filter((v) => v[2] !== '%' || v[1] !== '');
     const real = verbs.filter((v) => v[2] !== '%');
     if (/%$/.test(format.replace(/%%/g, ''))) {
-      throw new GoParseError(`format ${goQuote(format)}: missing verb: % at end of format string`);
+      throw new ValueParseError(`format ${goQuote(format)}: missing verb: % at end of format string`);
     }
     if (real.length !== 1) {
-      throw new GoParseError(
+      throw new ValueParseError(
         `format ${goQuote(format)} must contain exactly one conversion verb (found ${real.length})`,
       );
     }
     const verb = real[0]?.[2] ?? '';
     const allowed = target === 'int' ? INT_VERBS : FLOAT_VERBS;
     if (!allowed.includes(verb)) {
-      throw new GoParseError(
+      throw new ValueParseError(
         `format ${goQuote(format)}: bad verb '%${verb}' for ${target === 'int' ? 'integer' : 'float64'}`,
       );
     }
   }
 
   scanInt(input: string): bigint {
-    if (this.target !== 'int') throw new GoParseError('format was compiled for a float');
+    if (this.target !== 'int') throw new ValueParseError('format was compiled for a float');
     return new Scanner(input).run(this.format, 'int') as bigint;
   }
 
   scanFloat(input: string): number {
-    if (this.target !== 'float') throw new GoParseError('format was compiled for an integer');
+    if (this.target !== 'float') throw new ValueParseError('format was compiled for an integer');
     return new Scanner(input).run(this.format, 'float') as number;
   }
 }
@@ -266,7 +191,7 @@ class Scanner {
       const r = this.getRune();
       if (r === EOF) return;
       if (r === 0x0d && this.peekIs('\n')) continue;
-      if (r === 0x0a) throw new GoParseError('unexpected newline');
+      if (r === 0x0a) throw new ValueParseError('unexpected newline');
       if (!GO_SPACE.has(r)) {
         this.unread();
         return;
@@ -275,7 +200,7 @@ class Scanner {
   }
 
   private notEOF(): void {
-    if (this.getRune() === EOF) throw new GoParseError('EOF');
+    if (this.getRune() === EOF) throw new ValueParseError('EOF');
     this.unread();
   }
 
@@ -298,14 +223,14 @@ class Scanner {
         for (let j = 0; j < newlines; j++) {
           let c = this.getRune();
           while (GO_SPACE.has(c) && c !== 0x0a) c = this.getRune();
-          if (c !== 0x0a && c !== EOF) throw new GoParseError('newline in format does not match input');
+          if (c !== 0x0a && c !== EOF) throw new ValueParseError('newline in format does not match input');
         }
         if (trailingSpace) {
           let c = this.getRune();
           if (newlines === 0) {
             if (!GO_SPACE.has(c) && c !== EOF)
-              throw new GoParseError('expected space in input to match format');
-            if (c === 0x0a) throw new GoParseError('newline in input does not match format');
+              throw new ValueParseError('expected space in input to match format');
+            if (c === 0x0a) throw new ValueParseError('newline in input does not match format');
           }
           while (GO_SPACE.has(c) && c !== 0x0a) c = this.getRune();
           if (c !== EOF) this.unread();
@@ -313,12 +238,12 @@ class Scanner {
         continue;
       }
       if (fc === '%') {
-        if (i + 1 === format.length) throw new GoParseError('missing verb: % at end of format string');
+        if (i + 1 === format.length) throw new ValueParseError('missing verb: % at end of format string');
         if (format[i + 1] !== '%') return i - start;
         i++;
       }
       const c = this.getRune();
-      if (c === EOF) throw new GoParseError('unexpected EOF');
+      if (c === EOF) throw new ValueParseError('unexpected EOF');
       if (c !== (format[i] ?? '').codePointAt(0)) {
         this.unread();
         return -1;
@@ -339,7 +264,7 @@ class Scanner {
         continue;
       }
       if (format[i] !== '%') {
-        if (w < 0) throw new GoParseError('input does not match format');
+        if (w < 0) throw new ValueParseError('input does not match format');
         break;
       }
       i++;
@@ -351,23 +276,23 @@ class Scanner {
         // scanPercent
         this.skipSpace();
         this.notEOF();
-        if (!this.accept('%')) throw new GoParseError('missing literal %');
+        if (!this.accept('%')) throw new ValueParseError('missing literal %');
         this.buf = '';
         continue;
       }
       if (result !== undefined)
-        throw new GoParseError(`too few operands for format '%${format.slice(i - 1).join('')}'`);
+        throw new ValueParseError(`too few operands for format '%${format.slice(i - 1).join('')}'`);
       this.limit = widText ? this.pos + Number(widText) : Infinity;
       this.buf = '';
       result = target === 'int' ? this.scanInt(verb) : this.scanFloat(verb);
       this.limit = Infinity;
     }
-    if (result === undefined) throw new GoParseError('too many operands');
+    if (result === undefined) throw new ValueParseError('too many operands');
     return result;
   }
 
   private scanInt(verb: string): bigint {
-    if (!INT_VERBS.includes(verb)) throw new GoParseError(`bad verb '%${verb}' for integer`);
+    if (!INT_VERBS.includes(verb)) throw new ValueParseError(`bad verb '%${verb}' for integer`);
     this.skipSpace();
     this.notEOF();
     let digits = '0123456789';
@@ -404,14 +329,14 @@ class Scanner {
     }
     if (!haveDigits) {
       this.notEOF();
-      if (!this.accept(digits)) throw new GoParseError('expected integer');
+      if (!this.accept(digits)) throw new ValueParseError('expected integer');
     }
     while (this.accept(digits));
     return parseIntBase(this.buf, base);
   }
 
   private scanFloat(verb: string): number {
-    if (!FLOAT_VERBS.includes(verb)) throw new GoParseError(`bad verb '%${verb}' for float64`);
+    if (!FLOAT_VERBS.includes(verb)) throw new ValueParseError(`bad verb '%${verb}' for float64`);
     this.skipSpace();
     this.notEOF();
     return convertFloat(this.floatToken());
@@ -445,7 +370,7 @@ function convertFloat(str: string): number {
     const f = goParseFloat(str.slice(0, p));
     const e = str.slice(p + 1);
     if (!/^[+-]?[0-9]+$/.test(e))
-      throw new GoParseError(`strconv.Atoi: parsing ${goQuote(e)}: invalid syntax`);
+      throw new ValueParseError(`strconv.Atoi: parsing ${goQuote(e)}: invalid syntax`);
     return f * 2 ** Number(e);
   }
   return goParseFloat(str);
@@ -462,7 +387,7 @@ function parseIntBase(tok: string, base: number): bigint {
   }
   let b = base;
   if (b === 0) {
-    if (!underscoreOK(tok)) throw new GoParseError(`strconv.ParseInt: parsing ${q}: invalid syntax`);
+    if (!underscoreOK(tok)) throw new ValueParseError(`strconv.ParseInt: parsing ${q}: invalid syntax`);
     b = 10;
     if (/^0[bB]/.test(s)) {
       b = 2;
@@ -480,11 +405,11 @@ function parseIntBase(tok: string, base: number): bigint {
     s = s.replace(/_/g, '');
   }
   const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[b as 2 | 8 | 10 | 16];
-  if (!valid?.test(s)) throw new GoParseError(`strconv.ParseInt: parsing ${q}: invalid syntax`);
+  if (!valid?.test(s)) throw new ValueParseError(`strconv.ParseInt: parsing ${q}: invalid syntax`);
   const prefix = b === 2 ? '0b' : b === 8 ? '0o' : b === 16 ? '0x' : '';
   let v = BigInt(prefix + s);
   if (neg) v = -v;
   if (v < INT64_MIN || v > INT64_MAX)
-    throw new GoParseError(`strconv.ParseInt: parsing ${q}: value out of range`);
+    throw new ValueParseError(`strconv.ParseInt: parsing ${q}: value out of range`);
   return v;
 }

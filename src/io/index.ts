@@ -6,19 +6,7 @@ export {
   type CsvReadOptions,
   type CsvRecord,
 } from './csv-reader.js';
-export {
-  GoParseError,
-  GoScanFormat,
-  decimalFromFloat,
-  goParseBool,
-  goParseDecimal,
-  goParseFloat,
-  goParseInt,
-  goTrimSpace,
-  isGoSpace,
-  roundDecimal2,
-  type ScanTarget,
-} from './go-parse.js';
+export { GoScanFormat, goParseFloat, goTrimSpace, isGoSpace, type ScanTarget } from './go-parse.js';
 export {
   UrlIo,
   downloadToTemp,
@@ -34,3 +22,18 @@ export {
   type UrlIoOptions,
   type UrlWriter,
 } from './urls.js';
+export { compileCellParser, type CellColumn, type CellParser } from './cells.js';
+export {
+  CsvTableReader,
+  readCsvTable,
+  type CsvColumnDef,
+  type CsvRow,
+  type CsvTableOptions,
+} from './csv-table.js';
+export {
+  CsvTableWriter,
+  formatCsvHeader,
+  formatCsvLine,
+  formatCsvValue,
+  type CsvWriteColumn,
+} from './csv-writer.js';

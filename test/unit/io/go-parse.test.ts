@@ -1,12 +1,4 @@
-import {
-  GoParseError,
-  GoScanFormat,
-  goParseBool,
-  goParseDecimal,
-  goParseFloat,
-  goParseInt,
-  goTrimSpace,
-} from '../../../src/io/index.js';
+import { GoScanFormat, goParseFloat, goTrimSpace } from '../../../src/io/index.js';
 
 // Expected values below were produced by Go 1.26 (strconv / fmt.Sscanf).
 
@@ -65,52 +57,6 @@ describe('strconv.ParseFloat', () => {
 
   test('out of range', () => {
     expect(() => goParseFloat('1e400')).toThrow('strconv.ParseFloat: parsing "1e400": value out of range');
-  });
-});
-
-describe('strconv.ParseInt base 10', () => {
-  test.each<[string, bigint]>([
-    ['1', 1n],
-    ['+1', 1n],
-    ['-1', -1n],
-    ['01', 1n],
-    ['9223372036854775807', 9223372036854775807n],
-    ['-9223372036854775808', -9223372036854775808n],
-  ])('%j', (s, v) => expect(goParseInt(s)).toBe(v));
-
-  test.each(['1_000', '0x10', ' 1', '', '1.0', '+', '1e3'])('rejects %j', (s) => {
-    expect(() => goParseInt(s)).toThrow('invalid syntax');
-  });
-
-  test.each(['9223372036854775808', '-9223372036854775809'])('out of range %j', (s) => {
-    expect(() => goParseInt(s)).toThrow('value out of range');
-  });
-});
-
-describe('strconv.ParseBool', () => {
-  test.each(['1', 't', 'T', 'TRUE', 'true', 'True'])('%j is true', (s) => expect(goParseBool(s)).toBe(true));
-  test.each(['0', 'f', 'F', 'FALSE', 'false', 'False'])('%j is false', (s) =>
-    expect(goParseBool(s)).toBe(false),
-  );
-  test.each(['tRue', 'yes', '', ' true'])('rejects %j', (s) =>
-    expect(() => goParseBool(s)).toThrow(GoParseError),
-  );
-});
-
-describe('decimal.NewFromString', () => {
-  test.each<[string, string]>([
-    ['1.5', '1.5'],
-    ['-1.50', '-1.5'],
-    ['+2', '2'],
-    ['.5', '0.5'],
-    ['5.', '5'],
-    ['1e3', '1000'],
-    ['1.25E-1', '0.125'],
-    ['123456789012345678901234.5', '123456789012345678901234.5'],
-  ])('%j', (s, v) => expect(goParseDecimal(s).toFixed()).toBe(v));
-
-  test.each(['', '.', '-', '1.2.3', '1e', '1ex', 'abc', '1_0', ' 1'])('rejects %j', (s) => {
-    expect(() => goParseDecimal(s)).toThrow(GoParseError);
   });
 });
 
