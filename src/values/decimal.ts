@@ -60,6 +60,10 @@ export function decimalDiv(a: Decimal, b: Decimal, places: number = DIVISION_PRE
   const cb = pb.coef < 0n ? -pb.coef : pb.coef;
   // q1 = trunc(|a|/|b| × 10^(places+1)); one extra digit decides half-away-from-zero rounding exactly.
   const shift = pa.exp - pb.exp + places + 1;
+  const digitsA = ca.toString().length;
+  const digitsB = cb.toString().length;
+  if (shift + digitsA - digitsB < 0) return DECIMAL_ZERO; // |a/b| < 10^-(places+1): rounds to 0
+  if (shift > MAX_DECIMAL_TEXT) throw new ValueRangeError('decimal division result is out of range');
   const q1 = shift >= 0 ? (ca * 10n ** BigInt(shift)) / cb : ca / (cb * 10n ** BigInt(-shift));
   let q = q1 / 10n;
   if (q1 % 10n >= 5n) q += 1n;
@@ -81,12 +85,23 @@ export function roundDecimal2(d: Decimal): Decimal {
 /** shopspring String(): plain notation, trailing zeros trimmed, "0" for zero. */
 export function decimalToGoString(d: Decimal): string {
   if (d.isZero()) return '0';
+  checkPrintable(d);
   return d.toFixed();
+}
+
+/** Longest plain-notation text we agree to build (Go would build any length; we refuse absurd ones). */
+const MAX_DECIMAL_TEXT = 1_000_000;
+
+function checkPrintable(d: Decimal): void {
+  if (Math.abs(d.e) > MAX_DECIMAL_TEXT) {
+    throw new ValueRangeError(`decimal value ${d.toExponential(6)} is too large to write in plain notation`);
+  }
 }
 
 /** shopspring StringFixed(places): rounded half away from zero, exactly `places` digits. */
 export function decimalToFixed(d: Decimal, places: number): string {
   const r = d.toDecimalPlaces(places, Decimal.ROUND_HALF_UP);
+  checkPrintable(r);
   return (r.isZero() ? DECIMAL_ZERO : r).toFixed(places);
 }
 
@@ -138,7 +153,16 @@ export function decimalToFloat(d: Decimal): number {
 /** shopspring IntPart(): truncation toward zero, then big.Int.Int64 (low 64 bits). */
 export function decimalToInt64(d: Decimal): bigint {
   const t = d.truncated();
-  return BigInt.asIntN(64, BigInt(t.toFixed()));
+  if (t.isZero()) return 0n;
+  const { coef, exp } = decimalParts(t);
+  // low 64 bits of coef × 10^exp (exp >= 0 after truncation), without building huge numbers
+  let p = 1n;
+  let base = 10n;
+  for (let e = BigInt(exp); e > 0n; e >>= 1n) {
+    if (e & 1n) p = BigInt.asUintN(64, p * base);
+    base = BigInt.asUintN(64, base * base);
+  }
+  return BigInt.asIntN(64, coef * p);
 }
 
 /**
