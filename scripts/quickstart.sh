@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds Plexus and runs the quickstart example on this machine (no servers needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+mkdir -p examples/quickstart/out
+node dist/src/cli/main.js run examples/quickstart/script.yaml \
+  --params examples/quickstart/params.yaml \
+  --keyspace quickstart \
+  --start-nodes read_orders,read_items \
+  --state-dir examples/quickstart/.plexus
+echo
+echo "Results: examples/quickstart/out/order_totals.csv"
+cat examples/quickstart/out/order_totals.csv

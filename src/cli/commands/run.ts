@@ -1,0 +1,105 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import {
+  createEngineIo,
+  runLocal,
+  runStatusName,
+  statusName,
+  type LocalRunResult,
+} from '../../runtime/index.js';
+import { createLogger, silentLogger } from '../../obs/index.js';
+import { NodeStatus } from '../../store/index.js';
+import { formatMs, parseParamOverrides, type CommandRegistrar } from '../common.js';
+import { ProgressView } from '../progress.js';
+import { pythonSettingsFromEnv } from '../python.js';
+
+interface RunOptions {
+  params?: string;
+  keyspace: string;
+  startNodes: string;
+  param?: string[];
+  stateDir: string;
+  workers: string;
+  progress?: boolean;
+}
+
+export const runCommand: CommandRegistrar = (program: Command) => {
+  program
+    .command('run')
+    .description('Run a script on this machine: embedded store, no servers')
+    .argument('<script>', 'script file (.json or .yaml) or URL')
+    .option('--params <file>', 'parameters file (.json or .yaml) or URL')
+    .requiredOption(
+      '--keyspace <name>',
+      'run set name; a later run in the same keyspace continues from this one',
+    )
+    .requiredOption('--start-nodes <a,b>', 'comma-separated start nodes')
+    .option('--param <key=value...>', 'override a parameter (repeatable)')
+    .option('--state-dir <dir>', 'directory of the embedded store', '.plexus')
+    .option('--workers <n>', 'batches processed at the same time', String(os.availableParallelism()))
+    .option('--no-progress', 'no live progress, plain log lines only')
+    .addHelpText(
+      'after',
+      '\nState is kept in --state-dir (default: .plexus/ in the current directory), one database per keyspace.\n' +
+        'Exit code 0 only when every node of the run succeeded.',
+    )
+    .action(async (script: string, opts: RunOptions) => {
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1)
+        throw new Error(`--workers ${opts.workers}: expected a positive integer`);
+      const live = opts.progress !== false && process.stderr.isTTY === true;
+      const view = new ProgressView(process.stderr, live);
+      const logger = process.env.PLEXUS_LOG_LEVEL ? createLogger({ name: 'plexus' }) : silentLogger();
+      const result = await runLocal({
+        stateDir: path.resolve(opts.stateDir),
+        ks: opts.keyspace,
+        scriptUrl: script,
+        paramsUrl: opts.params,
+        overrides: parseParamOverrides(opts.param),
+        startNodes: opts.startNodes.split(','),
+        workers,
+        io: createEngineIo(),
+        python: pythonSettingsFromEnv(),
+        logger,
+        onStart: ({ runId, affectedNodes }) => {
+          process.stderr.write(
+            `run ${runId} in keyspace ${opts.keyspace}: ${affectedNodes.length} node(s), ${workers} worker(s)\n`,
+          );
+          view.start(affectedNodes);
+        },
+        onEvent: (e) => view.on(e),
+      });
+      view.stop();
+      process.stdout.write(formatSummary(opts.keyspace, result));
+      process.exitCode = result.ok ? 0 : 1;
+    });
+};
+
+export function formatSummary(ks: string, r: LocalRunResult): string {
+  const out: string[] = [];
+  out.push(
+    `run ${r.runId} in keyspace ${ks}: ${r.ok ? 'succeeded' : 'FAILED'} (${runStatusName(r.runStatus)}, ${formatMs(r.elapsedMs)})`,
+  );
+  const w = Math.max(4, ...r.nodes.map((n) => n.node.length));
+  const tw = Math.max(4, ...r.nodes.map((n) => n.type.length));
+  out.push(
+    `  ${'NODE'.padEnd(w)}  ${'TYPE'.padEnd(tw)}  ${'STATUS'.padEnd(12)}  ${'BATCHES'.padEnd(9)}  ${'ROWS IN'.padStart(9)}  ${'ROWS OUT'.padStart(9)}  TIME`,
+  );
+  for (const n of r.nodes) {
+    out.push(
+      `  ${n.node.padEnd(w)}  ${n.type.padEnd(tw)}  ${statusName(n.status).padEnd(12)}  ${`${n.batchesFinished}/${n.batchesTotal}`.padEnd(9)}  ${String(n.rowsIn).padStart(9)}  ${String(n.rowsOut).padStart(9)}  ${formatMs(n.elapsedMs)}`,
+    );
+  }
+  const failed = r.nodes.filter((n) => n.status !== NodeStatus.Success);
+  for (const n of failed) {
+    for (const f of n.failures) out.push(`node ${n.node} batch ${f.batchIdx} failed: ${f.message}`);
+    if (n.failures.length === 0 && n.status === NodeStatus.None) out.push(`node ${n.node} did not run`);
+  }
+  for (const u of r.undelivered) out.push(`not processed: ${u}`);
+  if (r.files.length > 0) {
+    out.push('files written:');
+    for (const f of r.files) out.push(`  ${f}`);
+  }
+  return out.join('\n') + '\n';
+}

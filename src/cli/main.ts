@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { main } from './program.js';
+
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

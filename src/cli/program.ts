@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { bridgeCommand } from './commands/bridge.js';
+import { dagCommand } from './commands/dag.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { reportError, type CommandRegistrar } from './common.js';
+
+/** Every command of the CLI; adding one is one line here (plus its file under commands/). */
+const commands: readonly CommandRegistrar[] = [runCommand, validateCommand, dagCommand, bridgeCommand];
+
+export function buildProgram(): Command {
+  const program = new Command('plexus')
+    .description(
+      'Runs Capillaries data-pipeline scripts (locally: embedded store, no servers) and stream bridges',
+    )
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError();
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** Runs the CLI with process-style argv (`[node, script, ...args]`); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    process.exitCode = undefined;
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err, argv.includes('--debug'));
+  }
+}

@@ -1,0 +1,291 @@
+import { errorMessage, isTransient } from '../errors/index.js';
+import { processBatch, type BatchResult, type EngineIo, type PythonSettings } from '../engine/index.js';
+import type { Logger } from '../obs/index.js';
+import type { BatchHandler, BatchMessage, BatchQueue, Disposition } from '../queue/index.js';
+import type { Script } from '../script/index.js';
+import { NodeStatus, RunStatus, type Store } from '../store/index.js';
+import { checkDependencies } from './dependency.js';
+import { instanceName, publishNode } from './run.js';
+import {
+  batchStatusOf,
+  isTerminal,
+  nodeCompletionOf,
+  nodeStatusesOf,
+  runStatusOf,
+  statusName,
+} from './status.js';
+
+/** Something happened to a batch or a run; local runs show progress from these. */
+export type RunEvent =
+  | {
+      readonly kind: 'batch-start';
+      readonly runId: number;
+      readonly node: string;
+      readonly batchIdx: number;
+      readonly batchesTotal: number;
+    }
+  | {
+      readonly kind: 'batch-progress';
+      readonly runId: number;
+      readonly node: string;
+      readonly batchIdx: number;
+      readonly rowsIn: number;
+      readonly rowsOut: number;
+    }
+  | {
+      readonly kind: 'batch-end';
+      readonly runId: number;
+      readonly node: string;
+      readonly batchIdx: number;
+      readonly batchesTotal: number;
+      readonly status: NodeStatus;
+      readonly result?: BatchResult;
+      readonly error?: string;
+    }
+  | { readonly kind: 'node-end'; readonly runId: number; readonly node: string; readonly status: NodeStatus }
+  | {
+      readonly kind: 'run-end';
+      readonly runId: number;
+      readonly status: RunStatus;
+      readonly comment: string;
+    };
+
+export interface HandlerDeps {
+  readonly store: Store;
+  readonly queue: BatchQueue;
+  readonly io: EngineIo;
+  /** The script a run was started with. */
+  getScript(ks: string, runId: number): Promise<Script>;
+  readonly python?: PythonSettings;
+  readonly logger?: Logger;
+  readonly onEvent?: (e: RunEvent) => void;
+  /** Delay before a batch whose dependencies are not ready is tried again. */
+  readonly waitRetryMs?: number;
+  readonly instance?: string;
+}
+
+/**
+ * The batch handler (§4.8): run status, batch history and rerun policy, dependency check, node/batch
+ * status, processor, then node completion (which publishes the children that became ready, once) and
+ * run completion. Queue- and store-agnostic: the same handler runs locally and in workers.
+ */
+export function createBatchHandler(deps: HandlerDeps): BatchHandler {
+  const instance = deps.instance ?? instanceName();
+  const waitMs = deps.waitRetryMs ?? 1000;
+  const emit = (e: RunEvent): void => deps.onEvent?.(e);
+
+  return async (msg: BatchMessage): Promise<Disposition> => {
+    const { store } = deps;
+    const { ks, runId, batchIdx, batchesTotal } = msg;
+    const log = deps.logger?.child({ ks, run: runId, node: msg.node, bi: batchIdx });
+    const firstToken = BigInt(msg.firstToken);
+    const lastToken = BigInt(msg.lastToken);
+    const putBatch = (status: NodeStatus, comment: string): Promise<void> =>
+      store.putBatchStatus(ks, {
+        runId,
+        node: msg.node,
+        batchIdx,
+        batchesTotal,
+        status,
+        firstToken,
+        lastToken,
+        instance,
+        thread: 0,
+        comment,
+      });
+    try {
+      // 2. run status
+      const runStatus = runStatusOf(await store.getRunHistory(ks, runId));
+      if (runStatus === RunStatus.None) {
+        await putBatch(NodeStatus.Fail, 'run was never started');
+        return { kind: 'ack' };
+      }
+      if (runStatus === RunStatus.Stop) {
+        await putBatch(NodeStatus.StopReceived, 'run stopped');
+        emit({
+          kind: 'batch-end',
+          runId,
+          node: msg.node,
+          batchIdx,
+          batchesTotal,
+          status: NodeStatus.StopReceived,
+        });
+        const script = await deps.getScript(ks, runId);
+        await refreshNode(deps, script, msg, emit);
+        return { kind: 'ack' };
+      }
+      if (runStatus !== RunStatus.Start) return { kind: 'ack' };
+      // 3./4. script and node
+      const script = await deps.getScript(ks, runId);
+      const node = script.nodes.get(msg.node);
+      if (!node) return { kind: 'dead', reason: `node ${msg.node} is not in the script of run ${runId}` };
+      // 5. batch history
+      const last = batchStatusOf(
+        await store
+          .getBatchHistory(ks, runId, msg.node)
+          .then((h) => h.filter((e) => e.batchIdx === batchIdx)),
+      );
+      let rerun = false;
+      if (last) {
+        if (last.status === NodeStatus.Success || last.status === NodeStatus.Fail) {
+          await refreshNode(deps, script, msg, emit);
+          return { kind: 'ack' };
+        }
+        if (last.status === NodeStatus.StopReceived) return { kind: 'ack' };
+        if (last.status === NodeStatus.Start) {
+          if (node.rerunPolicy === 'fail') {
+            await putBatch(
+              NodeStatus.Fail,
+              'the batch was started before and did not finish; rerun_policy is fail, so it is not processed again',
+            );
+            emit({
+              kind: 'batch-end',
+              runId,
+              node: msg.node,
+              batchIdx,
+              batchesTotal,
+              status: NodeStatus.Fail,
+              error: 'rerun_policy fail',
+            });
+            await refreshNode(deps, script, msg, emit);
+            return { kind: 'ack' };
+          }
+          const until = last.ts.getTime() + node.maxBatchProcessingTimeMs;
+          if (Date.now() < until) {
+            return {
+              kind: 'retry',
+              reason: 'another worker may still process this batch',
+              delayMs: until - Date.now(),
+            };
+          }
+          rerun = true;
+        }
+      }
+      // 6. dependencies
+      const dep = await checkDependencies(store, ks, script, node, runId);
+      if (dep.cmd === 'nogo') {
+        await putBatch(NodeStatus.Fail, `dependencies not met: ${dep.reason}`);
+        emit({
+          kind: 'batch-end',
+          runId,
+          node: msg.node,
+          batchIdx,
+          batchesTotal,
+          status: NodeStatus.Fail,
+          error: `dependencies not met: ${dep.reason}`,
+        });
+        await refreshNode(deps, script, msg, emit);
+        return { kind: 'ack' };
+      }
+      if (dep.cmd === 'wait')
+        return { kind: 'retry', reason: `waiting for dependencies: ${dep.reason}`, delayMs: waitMs };
+      // 7. node and batch start
+      await store.putNodeStatus(ks, {
+        runId,
+        node: msg.node,
+        writtenByBatchIdx: batchIdx,
+        status: NodeStatus.Start,
+        comment: '',
+      });
+      await putBatch(NodeStatus.Start, '');
+      emit({ kind: 'batch-start', runId, node: msg.node, batchIdx, batchesTotal });
+      // 8. processor
+      let result: BatchResult;
+      try {
+        result = await processBatch({
+          store,
+          ks,
+          script,
+          node,
+          batch: { runId, batchIdx, batchesTotal, firstToken, lastToken },
+          readerRunId: dep.readerRunId,
+          lookupRunId: dep.lookupRunId,
+          io: deps.io,
+          python: deps.python,
+          rerun,
+          logger: log,
+          onProgress: (p) => emit({ kind: 'batch-progress', runId, node: msg.node, batchIdx, ...p }),
+        });
+      } catch (err) {
+        if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
+        const message = errorMessage(err);
+        log?.warn({ err: message }, 'batch failed');
+        await putBatch(NodeStatus.Fail, message);
+        emit({
+          kind: 'batch-end',
+          runId,
+          node: msg.node,
+          batchIdx,
+          batchesTotal,
+          status: NodeStatus.Fail,
+          error: message,
+        });
+        await refreshNode(deps, script, msg, emit);
+        return { kind: 'ack' };
+      }
+      await putBatch(NodeStatus.Success, result.comment);
+      emit({
+        kind: 'batch-end',
+        runId,
+        node: msg.node,
+        batchIdx,
+        batchesTotal,
+        status: NodeStatus.Success,
+        result,
+      });
+      // 9. node and run
+      await refreshNode(deps, script, msg, emit);
+      return { kind: 'ack' };
+    } catch (err) {
+      if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
+      throw err;
+    }
+  };
+}
+
+/**
+ * Node completion from its batches; when the node is done, publishes every child whose dependencies in
+ * this run are all done (exactly once per child), then checks run completion.
+ */
+async function refreshNode(
+  deps: HandlerDeps,
+  script: Script,
+  msg: BatchMessage,
+  emit: (e: RunEvent) => void,
+): Promise<void> {
+  const { store, queue } = deps;
+  const { ks, runId } = msg;
+  const completion = nodeCompletionOf(await store.getBatchHistory(ks, runId, msg.node));
+  if (completion.status === undefined) return;
+  await store.putNodeStatus(ks, {
+    runId,
+    node: msg.node,
+    writtenByBatchIdx: msg.batchIdx,
+    status: completion.status,
+    comment: `${completion.finished} batches, ${completion.failed} failed`,
+  });
+  if (await store.claimOnce(ks, runId, msg.node, 'node-end')) {
+    emit({ kind: 'node-end', runId, node: msg.node, status: completion.status });
+  }
+  const props = (await store.getRunProperties(ks)).find((p) => p.runId === runId);
+  if (!props) return;
+  const affected = new Set(props.affectedNodes);
+  const statuses = nodeStatusesOf(await store.getNodeHistory(ks, runId));
+  const done = (n: string): boolean => isTerminal(statuses.get(n) ?? NodeStatus.None);
+  for (const child of script.dag.children(msg.node)) {
+    if (!affected.has(child)) continue;
+    const parentsInRun = script.dag.parents(child).filter((p) => affected.has(p));
+    if (parentsInRun.every(done)) await publishNode(store, queue, ks, runId, script.nodes.get(child)!);
+  }
+  // run completion
+  const all = props.affectedNodes.map((n) => statuses.get(n) ?? NodeStatus.None);
+  if (!all.every((s) => isTerminal(s))) return;
+  const combined = Math.max(...all);
+  if (combined !== NodeStatus.Success && combined !== NodeStatus.Fail) return;
+  const comment = JSON.stringify(
+    Object.fromEntries(props.affectedNodes.map((n, i) => [n, statusName(all[i]!)])),
+  );
+  if (await store.putRunStatus(ks, runId, RunStatus.Complete, comment)) {
+    emit({ kind: 'run-end', runId, status: RunStatus.Complete, comment });
+  }
+}
