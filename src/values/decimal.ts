@@ -138,7 +138,8 @@ export function decimalFromFloat(x: number): Decimal {
   if (!Number.isFinite(x))
     throw new ValueRangeError(`Cannot create a Decimal from ${shortestFloatString(x)}`);
   if (x === 0) return DECIMAL_ZERO;
-  return new Decimal(x.toExponential());
+  // decimal.js reads a number through its shortest round-trip text, as shopspring's NewFromFloat does.
+  return new Decimal(x);
 }
 
 export function decimalFromInt(x: bigint): Decimal {

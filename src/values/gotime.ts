@@ -302,17 +302,35 @@ export function wallClock(dt: DateTime): {
 }
 
 /** Go's Time.Format(layout). */
+const layoutCache = new Map<string, readonly Chunk[]>();
+
+/** A layout split into its chunks once (Go re-scans it on every call; the result is the same). */
+function layoutChunks(layout: string): readonly Chunk[] {
+  let chunks = layoutCache.get(layout);
+  if (chunks === undefined) {
+    const list: Chunk[] = [];
+    let rest = layout;
+    while (rest !== '') {
+      const c = nextStdChunk(rest);
+      list.push(c);
+      if (c.std === 0) break;
+      rest = c.suffix;
+    }
+    chunks = list;
+    if (layoutCache.size > 500) layoutCache.clear();
+    layoutCache.set(layout, chunks);
+  }
+  return chunks;
+}
+
 export function goTimeFormat(dt: DateTime, layout: string): string {
   const w = wallClock(dt);
   const offset = dt.offsetSeconds;
   const nanos = w.millisecond * 1000000;
   let out = '';
-  let rest = layout;
-  while (rest !== '') {
-    const { prefix, std, suffix } = nextStdChunk(rest);
+  for (const { prefix, std } of layoutChunks(layout)) {
     out += prefix;
     if (std === 0) break;
-    rest = suffix;
     switch (std & stdMask) {
       case stdYear:
         out += padInt(Math.abs(w.year) % 100, 2);

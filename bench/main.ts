@@ -1,0 +1,27 @@
+/**
+ * Benchmark dispatcher: `npm run bench -- <name> [args...]`.
+ *   expr    compiled expressions vs a tree-walking interpreter (bench/expr.ts)
+ *   engine  end-to-end lookup pipeline (bench/engine.ts)
+ */
+const benches: Record<string, () => Promise<(args: readonly string[]) => Promise<void> | void>> = {
+  expr: async () => (await import('./expr.js')).runExprBench,
+  engine: async () => (await import('./engine.js')).runEngineBench,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const load = name === undefined ? undefined : benches[name];
+  if (load === undefined) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [args...]\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await (
+    await load()
+  )(args);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
