@@ -17,6 +17,7 @@ import {
   decimalToGoString,
   decimalToInt64,
   goSprintf,
+  goTimeDate,
   goTimeFormat,
   goTimeParse,
   parseGoDecimal,
@@ -45,6 +46,7 @@ interface Vectors {
     string
   >[];
   parse: { kind: string; in: string; out: string; err?: string }[];
+  timeDate: { args: number[]; off: number; ms: number; text: string }[];
 }
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures', 'go-vectors.json'), 'utf8')) as Vectors;
 
@@ -134,6 +136,20 @@ describe('Go time layouts', () => {
       });
     },
   );
+});
+
+describe('time.Date normalises out-of-range fields like Go', () => {
+  it(`${vectors.timeDate.length} dates`, () => {
+    const failures: string[] = [];
+    for (const c of vectors.timeDate) {
+      const [y, mo, d, h, mi, s, ns] = c.args as [number, number, number, number, number, number, number];
+      const t = goTimeDate(y, mo, d, h, mi, s, ns, new GoLocation('Z', c.off));
+      const text = goTimeFormat(t, '2006-01-02 15:04:05.000 -0700');
+      if (t.epochMs !== c.ms || text !== c.text)
+        failures.push(`${c.args.join(',')}: got ${text}, want ${c.text}`);
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+  });
 });
 
 describe('decimal arithmetic matches shopspring/decimal', () => {
