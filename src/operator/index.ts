@@ -44,6 +44,7 @@ export {
   objectKey,
   parseKey,
   LEASES,
+  CRDS_RESOURCE,
   EVENTS,
   type KubeClient,
   type KubeObject,

@@ -5,7 +5,9 @@
  *
  * Every resource is addressed by group/version/plural under /apis, which covers custom resources,
  * coordination.k8s.io Leases and events.k8s.io Events alike, all as plain JSON (no model classes, so
- * timestamps stay the strings the API server sends and expects).
+ * timestamps stay the strings the API server sends and expects). The typed model APIs are avoided on
+ * purpose: their serializer silently drops keys it does not know by their TypeScript names, e.g. every
+ * `x-kubernetes-*` key of a plain CRD object.
  */
 import {
   ApiException,
@@ -59,6 +61,10 @@ export interface ListOptions {
   continue?: string;
 }
 
+/**
+ * Namespaced calls take the namespace; an empty namespace addresses a cluster-scoped resource (e.g. a
+ * CustomResourceDefinition). The status subresource is namespaced only.
+ */
 export interface KubeClient {
   get<T extends KubeObject>(rt: ResourceType, namespace: string, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(rt: ResourceType, opts?: ListOptions): Promise<ObjectList<T>>;
@@ -180,6 +186,10 @@ export function parseKey(key: string): { namespace: string; name: string } {
   return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
+function where(namespace: string, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
 function collectionPath(rt: ResourceType, namespace?: string): string {
   const base = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
   return namespace ? `${base}/namespaces/${namespace}/${rt.plural}` : `${base}/${rt.plural}`;
@@ -203,9 +213,13 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async get<T extends KubeObject>(rt: ResourceType, namespace: string, name: string): Promise<T | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({ ...this.gvp(rt), namespace, name })) as T;
+      return (
+        namespace
+          ? await this.custom.getNamespacedCustomObject({ ...this.gvp(rt), namespace, name })
+          : await this.custom.getClusterCustomObject({ ...this.gvp(rt), name })
+      ) as T;
     } catch (err) {
-      const e = toKubeError(err, `get ${rt.kind} ${namespace}/${name}`);
+      const e = toKubeError(err, `get ${rt.kind} ${where(namespace, name)}`);
       if (isNotFound(e)) return undefined;
       throw e;
     }
@@ -270,9 +284,13 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async create<T extends KubeObject>(rt: ResourceType, namespace: string, body: T): Promise<T> {
     try {
-      return (await this.custom.createNamespacedCustomObject({ ...this.gvp(rt), namespace, body })) as T;
+      return (
+        namespace
+          ? await this.custom.createNamespacedCustomObject({ ...this.gvp(rt), namespace, body })
+          : await this.custom.createClusterCustomObject({ ...this.gvp(rt), body })
+      ) as T;
     } catch (err) {
-      throw toKubeError(err, `create ${rt.kind} ${namespace}/${body.metadata.name ?? '(generated)'}`);
+      throw toKubeError(err, `create ${rt.kind} ${where(namespace, body.metadata.name ?? '(generated)')}`);
     }
   }
 
@@ -283,14 +301,13 @@ export class ClientNodeKubeClient implements KubeClient {
     body: T,
   ): Promise<T> {
     try {
-      return (await this.custom.replaceNamespacedCustomObject({
-        ...this.gvp(rt),
-        namespace,
-        name,
-        body,
-      })) as T;
+      return (
+        namespace
+          ? await this.custom.replaceNamespacedCustomObject({ ...this.gvp(rt), namespace, name, body })
+          : await this.custom.replaceClusterCustomObject({ ...this.gvp(rt), name, body })
+      ) as T;
     } catch (err) {
-      throw toKubeError(err, `replace ${rt.kind} ${namespace}/${name}`);
+      throw toKubeError(err, `replace ${rt.kind} ${where(namespace, name)}`);
     }
   }
 
@@ -301,12 +318,19 @@ export class ClientNodeKubeClient implements KubeClient {
     patch: object,
   ): Promise<T> {
     try {
-      return (await this.custom.patchNamespacedCustomObject(
-        { ...this.gvp(rt), namespace, name, body: patch },
-        mergePatchOptions,
-      )) as T;
+      return (
+        namespace
+          ? await this.custom.patchNamespacedCustomObject(
+              { ...this.gvp(rt), namespace, name, body: patch },
+              mergePatchOptions,
+            )
+          : await this.custom.patchClusterCustomObject(
+              { ...this.gvp(rt), name, body: patch },
+              mergePatchOptions,
+            )
+      ) as T;
     } catch (err) {
-      throw toKubeError(err, `patch ${rt.kind} ${namespace}/${name}`);
+      throw toKubeError(err, `patch ${rt.kind} ${where(namespace, name)}`);
     }
   }
 
@@ -328,10 +352,11 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async delete(rt: ResourceType, namespace: string, name: string): Promise<boolean> {
     try {
-      await this.custom.deleteNamespacedCustomObject({ ...this.gvp(rt), namespace, name });
+      if (namespace) await this.custom.deleteNamespacedCustomObject({ ...this.gvp(rt), namespace, name });
+      else await this.custom.deleteClusterCustomObject({ ...this.gvp(rt), name });
       return true;
     } catch (err) {
-      const e = toKubeError(err, `delete ${rt.kind} ${namespace}/${name}`);
+      const e = toKubeError(err, `delete ${rt.kind} ${where(namespace, name)}`);
       if (isNotFound(e)) return false;
       throw e;
     }
@@ -350,6 +375,12 @@ export function createKubeClient(kubeConfig: KubeConfig): KubeClient {
   return new ClientNodeKubeClient(kubeConfig);
 }
 
+export const CRDS_RESOURCE: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+};
 export const LEASES: ResourceType = {
   group: 'coordination.k8s.io',
   version: 'v1',

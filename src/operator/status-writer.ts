@@ -37,11 +37,11 @@ export function statusPatch<S extends object>(
 }
 
 /** Writes `desired` as the object's status; resolves to the updated object, or undefined when unchanged. */
-export async function writeStatus<S extends object, T extends ObjectWithStatus<S>>(
+export async function writeStatus<T extends ObjectWithStatus<object>>(
   client: KubeClient,
   rt: ResourceType,
   obj: T,
-  desired: S,
+  desired: NonNullable<T['status']>,
   opts: StatusWriteOptions = {},
 ): Promise<T | undefined> {
   const patch = statusPatch(obj, desired, opts);
