@@ -483,8 +483,135 @@ function parseArgNumber(format: string): { index: number; wid: number; ok: boole
   return { index: 0, wid: 1, ok: false };
 }
 
+interface PlanStep {
+  /** literal text before the verb */
+  lit: string;
+  /** undefined: trailing literal only; '' : the format ended after flags (%!(NOVERB)) */
+  verb?: string;
+  flags: Flags;
+}
+
+const planCache = new Map<string, readonly PlanStep[] | null>();
+
+/**
+ * A format without argument indexes and `*` is parsed once into steps (Go re-parses it on every call;
+ * the output is the same, which the tests check against the general path).
+ */
+function plan(format: string): readonly PlanStep[] | null {
+  let steps = planCache.get(format);
+  if (steps !== undefined) return steps;
+  steps = null;
+  if (!format.includes('*') && !format.includes('[')) {
+    const out: PlanStep[] = [];
+    const end = format.length;
+    let i = 0;
+    for (;;) {
+      const lasti = i;
+      while (i < end && format[i] !== '%') i++;
+      const lit = format.slice(lasti, i);
+      if (i >= end) {
+        if (lit !== '') out.push({ lit, flags: newFlags() });
+        break;
+      }
+      i++;
+      const f = newFlags();
+      flags: for (; i < end; i++) {
+        switch (format[i]) {
+          case '#':
+            f.sharp = true;
+            break;
+          case '0':
+            f.zero = true;
+            break;
+          case '+':
+            f.plus = true;
+            break;
+          case '-':
+            f.minus = true;
+            break;
+          case ' ':
+            f.space = true;
+            break;
+          default:
+            break flags;
+        }
+      }
+      const w = parsenum(format, i, end);
+      f.wid = w.num;
+      f.widPresent = w.isnum;
+      i = w.newi;
+      if (i + 1 < end && format[i] === '.') {
+        i++;
+        const pr = parsenum(format, i, end);
+        f.prec = pr.num;
+        f.precPresent = pr.isnum;
+        i = pr.newi;
+        if (!f.precPresent) {
+          f.prec = 0;
+          f.precPresent = true;
+        }
+      }
+      if (i >= end) {
+        out.push({ lit, verb: '', flags: f });
+        break;
+      }
+      const verb = String.fromCodePoint(format.codePointAt(i) ?? 0);
+      i += verb.length;
+      if (verb === 'v') {
+        f.sharpV = f.sharp;
+        f.sharp = false;
+        f.plusV = f.plus;
+        f.plus = false;
+      }
+      out.push({ lit, verb, flags: f });
+    }
+    steps = out;
+  }
+  if (planCache.size > 1000) planCache.clear();
+  planCache.set(format, steps);
+  return steps;
+}
+
 /** Go's fmt.Sprintf(format, args...). */
 export function goSprintf(format: string, args: readonly FmtArg[]): string {
+  const steps = plan(format);
+  if (steps === null) return goSprintfGeneral(format, args);
+  const p = new Printer();
+  let argNum = 0;
+  for (const st of steps) {
+    p.buf += st.lit;
+    const verb = st.verb;
+    if (verb === undefined) continue;
+    if (verb === '') {
+      p.buf += '%!(NOVERB)';
+      break;
+    }
+    if (verb === '%') {
+      p.buf += '%';
+    } else if (argNum >= args.length) {
+      p.buf += '%!' + verb + '(MISSING)';
+    } else {
+      p.f = st.flags;
+      p.printArg(args[argNum] as FmtArg, verb);
+      argNum++;
+    }
+  }
+  if (argNum < args.length) {
+    p.f = newFlags();
+    p.buf += '%!(EXTRA ';
+    for (let k = argNum; k < args.length; k++) {
+      if (k > argNum) p.buf += ', ';
+      const a = args[k] as FmtArg;
+      p.buf += goTypeName(a) + '=';
+      p.printArg(a, 'v');
+    }
+    p.buf += ')';
+  }
+  return p.buf;
+}
+
+/** Go's doPrintf, step by step (every format, including argument indexes and `*`). */
+export function goSprintfGeneral(format: string, args: readonly FmtArg[]): string {
   const p = new Printer();
   const end = format.length;
   let argNum = 0;

@@ -26,6 +26,7 @@ import {
   roundDecimal2,
   type FmtArg,
 } from '../../../src/values/index.js';
+import { goSprintfGeneral } from '../../../src/values/sprintf.js';
 
 // Reference vectors produced by Go itself (fixtures/gen/main.go): fmt, strconv, time, shopspring/decimal.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -197,5 +198,64 @@ describe('text parsing matches strconv / shopspring', () => {
       default:
         throw new Error(`unknown kind ${kind}`);
     }
+  });
+});
+
+describe('the cached plan of a format prints exactly what the general path prints', () => {
+  it('on every vector and on seeded random formats', () => {
+    const failures: string[] = [];
+    const check = (format: string, args: FmtArg[]): void => {
+      const a = goSprintf(format, args);
+      const b = goSprintfGeneral(format, args);
+      if (a !== b) failures.push(`${JSON.stringify(format)}: plan ${a} vs general ${b}`);
+    };
+    for (const c of vectors.sprintf) check(c.format, (c.args ?? []).map(decodeArg));
+    let seed = 1;
+    const rnd = (): number => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const pieces = [
+      '%',
+      'd',
+      's',
+      'v',
+      'f',
+      '.',
+      '2',
+      '1',
+      '-',
+      '+',
+      '#',
+      '0',
+      ' ',
+      'x',
+      'q',
+      'T',
+      'é',
+      'z',
+      '!',
+      'e',
+      'g',
+    ];
+    const pool: FmtArg[] = [
+      5n,
+      -1.5,
+      'str',
+      true,
+      new Decimal('1.25'),
+      new DateTime(0),
+      new GoInt(3n),
+      new GoMonth(2),
+    ];
+    for (let n = 0; n < 5000; n++) {
+      let f = '';
+      for (let i = Math.floor(rnd() * 10); i > 0; i--) f += pieces[Math.floor(rnd() * pieces.length)];
+      check(
+        f,
+        pool.filter(() => rnd() < 0.4),
+      );
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
   });
 });
