@@ -1,0 +1,163 @@
+/**
+ * Fault injection: the bridge runs as a child process (the real `plexus bridge` command) moving
+ * RabbitMQ → S3 while messages keep flowing in; it is killed with SIGKILL several times at random
+ * points (segments are small and committed/uploaded every few hundred ms, so kills land mid-append,
+ * mid-commit and mid-upload), restarted on the same buffer directory, and finally stopped with SIGTERM.
+ * Every message sent must be in S3 (count and checksum); duplicates are allowed only as redeliveries
+ * the bridge counted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BridgeStatus } from '../../../src/bridge/index.js';
+import { requireService } from '../services.js';
+import { deleteQueues, payload, publish, queueDepth, tally, uniqueName, waitFor } from './util.js';
+import { deletePrefix, ensureBucket, readLines, s3Block, s3Client, s3Env } from './s3util.js';
+
+const rabbit = requireService('RABBITMQ_URL');
+const env = s3Env();
+const s3 = s3Client(env);
+const bucket = 'plexus-bridge-it';
+const repo = path.resolve(import.meta.dirname, '..', '..', '..');
+const cli = path.join(repo, 'test', 'integration', 'bridge', 'bridge-cli.ts');
+
+const TOTAL = Number(process.env.PLEXUS_CRASH_MESSAGES ?? 30_000);
+const KILLS = Number(process.env.PLEXUS_CRASH_KILLS ?? 5);
+
+interface Child {
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startBridge(configFile: string, statusFile: string, logFile: string): Child {
+  const log = fs.openSync(logFile, 'a');
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      cli,
+      'bridge',
+      '--config',
+      configFile,
+      '--status-file',
+      statusFile,
+      '--status-every',
+      '100',
+    ],
+    { cwd: repo, env: { ...process.env, PLEXUS_LOG_FORMAT: 'json' }, stdio: ['ignore', log, log] },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, exited };
+}
+
+function readStatus(file: string): BridgeStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as BridgeStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('bridge process killed with SIGKILL while messages flow (RabbitMQ → S3)', () => {
+  const run = uniqueName('crash');
+  const queue = `${run}-in`;
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-crash-'));
+    await ensureBucket(s3, bucket);
+  }, 60_000);
+  afterAll(async () => {
+    await deleteQueues(rabbit, [queue]);
+    await deletePrefix(s3, bucket, run);
+  }, 60_000);
+
+  it(`loses nothing across ${KILLS} kills at random points`, async () => {
+    const config = path.join(dir, 'bridge.yaml');
+    fs.writeFileSync(
+      config,
+      `
+name: ${run}
+source:
+  type: rabbitmq
+  rabbitmq: { url: "\${RABBITMQ_URL}", queue: ${queue}, prefetch: 300 }
+sink:
+  type: s3
+  s3: ${s3Block(env, bucket, run)}
+buffer: { bufferPath: ${path.join(dir, 'buffer')}, commitFileSize: 48Ki, commitDuration: 250ms, uploadEvery: 150ms }
+delivery: { batchMaxRecords: 200 }
+backoff: { initial: 100ms, max: 1s }
+`,
+    );
+    const statusFile = path.join(dir, 'status.json');
+    const logFile = path.join(dir, 'bridge.log');
+    const sent = Array.from({ length: TOTAL }, (_, i) => payload(run, i, 160));
+    await publish(rabbit, queue, []); // declare the queue
+
+    // Messages flow in the background the whole time, in small bursts.
+    let published = 0;
+    const publisher = (async () => {
+      while (published < sent.length) {
+        const burst = sent.slice(published, published + 500);
+        await publish(rabbit, queue, burst);
+        published += burst.length;
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+
+    let redelivered = 0;
+    let kills = 0;
+    for (let k = 0; k < KILLS; k++) {
+      const child = startBridge(config, statusFile, logFile);
+      fs.rmSync(statusFile, { force: true });
+      await waitFor('bridge started', () => readStatus(statusFile) !== undefined, 60_000);
+      // Run for a random while (0.5–2.5 s) with data moving, then kill without warning.
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2000));
+      redelivered += readStatus(statusFile)?.counters.duplicates ?? 0;
+      child.proc.kill('SIGKILL');
+      const exit = await child.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      kills++;
+    }
+    await publisher;
+
+    // Last run: let it drain everything, then stop it gracefully.
+    const last = startBridge(config, statusFile, logFile);
+    fs.rmSync(statusFile, { force: true });
+    await waitFor(
+      'queue empty and buffer uploaded',
+      async () => {
+        const st = readStatus(statusFile);
+        return (
+          st !== undefined &&
+          st.inFlight === 0 &&
+          st.buffer?.bytes === 0 &&
+          (await queueDepth(rabbit, queue)) === 0
+        );
+      },
+      180_000,
+    );
+    last.proc.kill('SIGTERM');
+    const exit = await last.exited;
+    expect(exit.code).toBe(0);
+    const final = readStatus(statusFile);
+    expect(final?.phase).toBe('Stopped');
+    redelivered += final?.counters.duplicates ?? 0;
+
+    const received = await readLines(s3, bucket, `${run}/`);
+    const t = tally(sent, received);
+    expect(kills).toBe(KILLS);
+    expect(t.missing).toEqual([]);
+    expect(t.unique).toBe(TOTAL);
+    expect(t.checksum).toBe(tally(sent, sent).checksum);
+    // At-least-once: a duplicate can only be a message RabbitMQ redelivered (and the bridge counted).
+    expect(t.duplicates).toBeLessThanOrEqual(redelivered);
+    process.stdout.write(
+      `crash test: ${TOTAL} sent, ${t.unique} unique in S3, ${t.duplicates} duplicates, ${redelivered} redeliveries counted, ${kills} kills\n`,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 600_000);
+});
