@@ -37,3 +37,15 @@ export {
   formatCsvValue,
   type CsvWriteColumn,
 } from './csv-writer.js';
+export {
+  ParquetTableWriter,
+  parquetFileInfo,
+  readParquetFile,
+  readParquetUrl,
+  type ParquetCodec,
+  type ParquetColumnRequest,
+  type ParquetFileInfo,
+  type ParquetReadOptions,
+  type ParquetWriteColumn,
+  type ParquetWriteOptions,
+} from './parquet.js';
