@@ -111,8 +111,8 @@ backoff: { initial: 100ms, max: 1s }
     let redelivered = 0;
     let kills = 0;
     for (let k = 0; k < KILLS; k++) {
-      const child = startBridge(config, statusFile, logFile);
       fs.rmSync(statusFile, { force: true });
+      const child = startBridge(config, statusFile, logFile);
       await waitFor('bridge started', () => readStatus(statusFile) !== undefined, 60_000);
       // Run for a random while (0.5–2.5 s) with data moving, then kill without warning.
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 2000));
@@ -125,8 +125,8 @@ backoff: { initial: 100ms, max: 1s }
     await publisher;
 
     // Last run: let it drain everything, then stop it gracefully.
-    const last = startBridge(config, statusFile, logFile);
     fs.rmSync(statusFile, { force: true });
+    const last = startBridge(config, statusFile, logFile);
     await waitFor(
       'queue empty and buffer uploaded',
       async () => {
