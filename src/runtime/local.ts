@@ -142,6 +142,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
         opts.workers,
         {
           stateDir: opts.stateDir,
+          writeLock: new SharedArrayBuffer(4),
           scriptUrl: opts.scriptUrl,
           paramsUrl: opts.paramsUrl,
           overrides: opts.overrides,

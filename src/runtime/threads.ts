@@ -1,11 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { PythonSettings } from '../engine/index.js';
 import type { BatchMessage, BatchQueue, Disposition } from '../queue/index.js';
+import type { Store } from '../store/index.js';
 import type { RunEvent } from './handler.js';
 
 /** What a batch worker thread needs to build its own handler (all plain data). */
 export interface ThreadInit {
   readonly stateDir: string;
+  /** One Int32 shared by all threads: the write lock of the embedded store (see lockedStore). */
+  readonly writeLock: SharedArrayBuffer;
   readonly scriptUrl: string;
   readonly paramsUrl?: string;
   readonly overrides?: Readonly<Record<string, string>>;
@@ -22,6 +25,48 @@ export type FromThread =
   | { readonly type: 'result'; readonly id: number; readonly disposition: Disposition }
   | { readonly type: 'publish'; readonly id: number; readonly ks: string; readonly msgs: BatchMessage[] }
   | { readonly type: 'event'; readonly event: RunEvent };
+
+/** Store methods that only read: they run without the write lock (SQLite WAL readers do not block). */
+const READS: ReadonlySet<string> = new Set([
+  'keyspaceExists',
+  'getRunProperties',
+  'getRunHistory',
+  'getNodeHistory',
+  'getBatchHistory',
+  'scanRange',
+  'getRows',
+  'lookupIndex',
+  'countRows',
+  'close',
+]);
+
+/**
+ * The embedded store as seen by one of several threads: every writing call holds a lock shared by the
+ * threads. SQLite lets one writer in at a time and makes the others sleep and retry; taking turns through
+ * a shared lock instead keeps the writers busy. Each embedded-store call runs to completion without
+ * yielding, so the lock is held exactly for the duration of the SQLite work.
+ */
+export function lockedStore(store: Store, writeLock: SharedArrayBuffer): Store {
+  const cell = new Int32Array(writeLock);
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string' || READS.has(prop)) {
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      const fn = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        while (Atomics.compareExchange(cell, 0, 0, 1) !== 0) Atomics.wait(cell, 0, 1, 50);
+        try {
+          return fn.apply(target, args);
+        } finally {
+          Atomics.store(cell, 0, 0);
+          Atomics.notify(cell, 0, 1);
+        }
+      };
+    },
+  });
+}
 
 interface Slot {
   readonly worker: Worker;

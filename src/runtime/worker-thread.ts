@@ -5,7 +5,7 @@ import { loadScript } from '../script/index.js';
 import { EmbeddedStore } from '../store/index.js';
 import { createEngineIo } from './engine-io.js';
 import { createBatchHandler } from './handler.js';
-import type { FromThread, ThreadInit, ToThread } from './threads.js';
+import { lockedStore, type FromThread, type ThreadInit, type ToThread } from './threads.js';
 
 /** Body of a batch worker thread of a local run (see ThreadPool). */
 async function start(port: NonNullable<typeof parentPort>, init: ThreadInit): Promise<void> {
@@ -17,7 +17,7 @@ async function start(port: NonNullable<typeof parentPort>, init: ThreadInit): Pr
     overrides: init.overrides ? { ...init.overrides } : undefined,
     readText: (u) => io.readText(u),
   });
-  const store = new EmbeddedStore({ stateDir: init.stateDir });
+  const store = lockedStore(new EmbeddedStore({ stateDir: init.stateDir }), init.writeLock);
   const publishes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const queue: BatchQueue = {
