@@ -72,7 +72,6 @@ export function compileAggregate(call: Call, name: string, checker: Checker, src
     valueFn = compileTree(value, src);
   }
   const vt = value?.type;
-  const pos = call.pos;
 
   const make = (type: ExprType, factory: () => Accumulator): AggregateCompiled => ({
     type,
@@ -110,7 +109,6 @@ export function compileAggregate(call: Call, name: string, checker: Checker, src
       return make('string', () => new StringAggAcc(sep, valueFn as Fn, cond));
     }
   }
-  void pos;
 }
 
 class CountAcc implements Accumulator {

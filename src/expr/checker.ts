@@ -4,7 +4,7 @@ import { AGGREGATE_NAMES, BUILTINS, moduleConstant, MODULE_NAMES, typeName } fro
 import { ExprError } from './errors.js';
 import { didYouMean } from './suggest.js';
 import type { TNode } from './typed.js';
-import type { ExprType, FieldRef, Rt, Scope } from './types.js';
+import type { ExprType, FieldRef, Scope } from './types.js';
 
 const KNOWN_ALIASES = ['r', 'l', 'w', 'p', 'nrs'];
 const NUMERIC: ReadonlySet<ExprType> = new Set(['int', 'goint', 'float', 'decimal2']);
@@ -289,5 +289,3 @@ export class Checker {
     }
   }
 }
-
-export type { Rt };

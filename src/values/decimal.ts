@@ -16,14 +16,13 @@ export const DIVISION_PRECISION = 16;
 /** Split a decimal into an integer coefficient and a power-of-ten exponent: d = coef × 10^exp. */
 export function decimalParts(d: Decimal): { coef: bigint; exp: number } {
   if (d.isZero()) return { coef: 0n, exp: 0 };
-  const s = d.toExponential(); // all significant digits, e.g. "-1.2345e+2"
-  const eIdx = s.indexOf('e');
-  const mantissa = s.slice(0, eIdx);
-  const e10 = Number(s.slice(eIdx + 1));
-  const neg = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
+  // decimal.js keeps the digits in base-1e7 limbs `d` (the first without padding) and the decimal
+  // exponent of the leading digit in `e` (documented, read-only properties).
+  const limbs = d.d;
+  let digits = String(limbs[0] ?? 0);
+  for (let i = 1; i < limbs.length; i++) digits += String(limbs[i] ?? 0).padStart(7, '0');
   const coef = BigInt(digits);
-  return { coef: neg ? -coef : coef, exp: e10 - (digits.length - 1) };
+  return { coef: d.s < 0 ? -coef : coef, exp: d.e - (digits.length - 1) };
 }
 
 function fromParts(coef: bigint, exp: number): Decimal {
