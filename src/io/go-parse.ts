@@ -145,16 +145,31 @@ export class GoScanFormat {
 
   scanInt(input: string): bigint {
     if (this.target !== 'int') throw new ValueParseError('format was compiled for a float');
+    if (this.format === '%d') {
+      // fast path for the common format, same result as the general scanner
+      const m = FAST_INT.exec(input);
+      if (m) return parseIntBase(m[0], 10);
+    }
     return new Scanner(input).run(this.format, 'int') as bigint;
   }
 
   scanFloat(input: string): number {
     if (this.target !== 'float') throw new ValueParseError('format was compiled for an integer');
+    if (this.format === '%f' && FAST_FLOAT_START.test(input)) {
+      const m = FAST_FLOAT.exec(input);
+      if (m && m[0] !== '') return convertFloat(m[0]);
+    }
     return new Scanner(input).run(this.format, 'float') as number;
   }
 }
 
 const EOF = -1;
+/** A %d token at the very start of the input (no leading space). */
+const FAST_INT = /^[+-]?[0-9]+/;
+/** Inputs whose %f token the regex below reproduces exactly (not hex, NaN or Inf forms). */
+const FAST_FLOAT_START = /^[+-]?(?:[1-9._]|0(?![xX]))/;
+/** fmt's floatToken for decimal input: digits, fraction, exponent (e or p), with underscores. */
+const FAST_FLOAT = /^[+-]?[0-9_]*(?:\.[0-9_]*)?(?:[eEpP][+-]?[0-9_]*)?/;
 
 class Scanner {
   private readonly cps: number[];

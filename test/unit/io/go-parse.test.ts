@@ -135,3 +135,54 @@ describe('Sscanf formats are checked when compiled', () => {
     ['%d%', 'int', 'missing verb'],
   ])('%j for %s', (f, t, msg) => expect(() => new GoScanFormat(f, t)).toThrow(msg));
 });
+
+test('the %d / %f fast paths agree with the general scanner', () => {
+  const outcome = (f: () => unknown): string => {
+    try {
+      return String(f());
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  };
+  const ints = [
+    '12abc',
+    '-12',
+    '+12',
+    '1_2',
+    '00012',
+    '9223372036854775808',
+    '+',
+    '-x',
+    'abc',
+    '',
+    ' 7',
+    '12.5',
+  ];
+  for (const s of ints) {
+    expect(outcome(() => new GoScanFormat('%d', 'int').scanInt(s))).toBe(
+      outcome(() => new GoScanFormat('%1000d', 'int').scanInt(s)),
+    );
+  }
+  const floats = [
+    '1.5abc',
+    '1e3x',
+    '1e',
+    '.',
+    '.5',
+    '-.5e-3',
+    '1_0.5',
+    '1p4',
+    '0.25',
+    '0x1p2',
+    '_1',
+    '+',
+    'inf',
+    '1.2.3',
+    '1e400',
+  ];
+  for (const s of floats) {
+    expect(outcome(() => new GoScanFormat('%f', 'float').scanFloat(s))).toBe(
+      outcome(() => new GoScanFormat('%1000f', 'float').scanFloat(s)),
+    );
+  }
+});
