@@ -63,3 +63,14 @@ export function joinPath(...segs: readonly (string | number)[]): string {
   }
   return out;
 }
+
+/**
+ * The message of anything thrown, also for errors from another realm (a test VM, a worker) that fail
+ * `instanceof Error`.
+ */
+export function describeError(e: unknown): string {
+  if (e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  return String(e);
+}

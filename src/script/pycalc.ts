@@ -25,6 +25,9 @@ type Tok =
   | { t: 'punct'; v: string; pos: number }
   | { t: 'end'; pos: number };
 
+const SHAPE =
+  'a py_calc expression is a call func(args) (args: r.*/p.* fields, literals, identifiers, calls) or one field reference';
+
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
@@ -66,14 +69,11 @@ function tokenize(src: string): Tok[] {
       out.push({ t: 'punct', v: c, pos: start });
       continue;
     }
-    throw new PyExprError(`unexpected ${JSON.stringify(c)}`, start);
+    throw new PyExprError(`unexpected ${JSON.stringify(c)}: ${SHAPE}`, start);
   }
   out.push({ t: 'end', pos: src.length });
   return out;
 }
-
-const SHAPE =
-  'a py_calc expression is a call func(args) (args: r.*/p.* fields, literals, identifiers, calls) or one field reference';
 
 /** Parses a py_calc expression; throws PyExprError with a 0-based position. */
 export function parsePyExpr(src: string): PyExpr {

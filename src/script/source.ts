@@ -1,7 +1,7 @@
-import { isTransient, errorMessage } from '../errors/index.js';
+import { isTransient } from '../errors/index.js';
 import { checkParamsObject, resolveParams } from './params.js';
 import { dropNulls, formatOf, formatProblemText, parseText, type DocFormat } from './parse.js';
-import { fileLabel, Problems } from './problems.js';
+import { describeError, fileLabel, Problems } from './problems.js';
 import { normalizeReferences, renderTemplate, scanReferences } from './template.js';
 
 export interface LoadOptions {
@@ -43,7 +43,7 @@ export async function readOrReport(
     return await readText(url);
   } catch (e) {
     if (isTransient(e)) throw e;
-    problems.add(file, path, `cannot read ${what} ${url}: ${errorMessage(e)}`);
+    problems.add(file, path, `cannot read ${what} ${url}: ${describeError(e)}`);
     return undefined;
   }
 }

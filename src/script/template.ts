@@ -110,6 +110,16 @@ export function renderTemplate(normalized: string, params: ReadonlyMap<string, R
       const type = (m[2] ?? 'string') as ParamType;
       const start = m.index;
       const end = start + whole.length;
+      const quoted = line[start - 1] === '"' && line[end] === '"';
+      if (type !== 'string' && !quoted) {
+        reportOnce(
+          `quote:${name}:${type}:${lineNo}`,
+          lineNo,
+          `{${name}|${type}} must be written alone in double quotes, as "{${name}|${type}}" ` +
+            `(a ${type} parameter cannot be part of a longer string)`,
+        );
+        continue;
+      }
       const p = params.get(name);
       if (p === undefined) {
         if (RESERVED_PARAMS.includes(name)) {
@@ -127,16 +137,6 @@ export function renderTemplate(normalized: string, params: ReadonlyMap<string, R
         } else {
           reportOnce(`unresolved:${name}:${lineNo}`, lineNo, unresolvedMessage(name, type));
         }
-        continue;
-      }
-      const quoted = line[start - 1] === '"' && line[end] === '"';
-      if (type !== 'string' && !quoted) {
-        reportOnce(
-          `quote:${name}:${type}:${lineNo}`,
-          lineNo,
-          `{${name}|${type}} must be written alone in double quotes, as "{${name}|${type}}" ` +
-            `(a ${type} parameter cannot be part of a longer string)`,
-        );
         continue;
       }
       const rendered = p.render[type];

@@ -3,7 +3,7 @@
  * structure (ajv), names, references between nodes, indexes and their use, the node graph, and a static type check
  * of every expression against the fields it may see. Every problem is reported, each with its file and path.
  */
-import { errorMessage, UserInputError } from '../errors/index.js';
+import { UserInputError } from '../errors/index.js';
 import {
   compileExpression,
   ExprError,
@@ -46,7 +46,7 @@ import type {
   TableReaderDef,
   TagAndDenormalizeDef,
 } from './model.js';
-import { fileLabel, joinPath, type Problems } from './problems.js';
+import { describeError, fileLabel, joinPath, type Problems } from './problems.js';
 import {
   findPythonDefs,
   parsePyExpr,
@@ -157,7 +157,7 @@ function exprErrorText(err: unknown): string {
   if (err instanceof ExprError) {
     return err.source.length > 40 ? `${err.detail} (at column ${err.pos + 1})` : err.detail;
   }
-  return errorMessage(err);
+  return describeError(err);
 }
 
 class Builder {
@@ -398,6 +398,8 @@ class Builder {
     const prev = this.tables.get(t);
     if (prev) {
       this.err(namePath, `table ${t} is already created by node ${prev.node} (one creator per table)`);
+      for (const idx of Object.keys(w.indexes ?? {}))
+        this.checkIndexName(joinPath(...base, 'indexes', idx), idx);
       return;
     }
     const fields: Fields = {};
@@ -422,9 +424,7 @@ class Builder {
     this.tables.set(t, info);
     for (const [idx, text] of Object.entries(w.indexes ?? {})) {
       const ip = joinPath(...base, 'indexes', idx);
-      if (!INDEX_NAME.test(idx))
-        this.err(ip, `index name ${idx} must start with idx and contain only A-Z, a-z, 0-9, _`);
-      if (idx.length > MAX_NAME) this.err(ip, `index name ${idx} is longer than ${MAX_NAME} characters`);
+      this.checkIndexName(ip, idx);
       const owner = this.indexOwner.get(idx);
       if (owner !== undefined) {
         this.err(ip, `index ${idx} is already defined by node ${owner}`);
@@ -449,6 +449,13 @@ class Builder {
       }
       info.indexes.set(idx, def);
     }
+  }
+
+  private checkIndexName(path: string, idx: string): void {
+    if (!INDEX_NAME.test(idx)) {
+      this.err(path, `index name ${idx} must start with idx and contain only A-Z, a-z, 0-9, _`);
+    }
+    if (idx.length > MAX_NAME) this.err(path, `index name ${idx} is longer than ${MAX_NAME} characters`);
   }
 
   private checkIndexNamesAgainstTables(): void {
@@ -518,9 +525,9 @@ class Builder {
     };
     if (raw.type === 'file_table') {
       const r = this.fileReader(base, raw.r);
-      const w = r && this.tableCreator(base, raw.w, { r: fieldsOfColumns(r.columns) }, false);
-      if (!r || !w || !policy) return undefined;
-      return { ...common, type: 'file_table', dependencyPolicy: policy, r, w };
+      const w = this.tableCreator(base, raw.w, { r: r.fields }, false);
+      if (!r.def || !w || !policy) return undefined;
+      return { ...common, type: 'file_table', dependencyPolicy: policy, r: r.def, w };
     }
 
     const r = this.tableReader(base, name, raw.r);
@@ -543,16 +550,18 @@ class Builder {
       const l = this.lookup(base, name, raw.l, r?.fields);
       const w =
         r?.fields && l?.rightFields
-          ? this.tableCreator(base, raw.w, { r: r.fields, l: l.rightFields }, l.def.group)
+          ? this.tableCreator(base, raw.w, { r: r.fields, l: l.rightFields }, raw.l.group === true)
           : undefined;
-      if (!r || !l || !w || !policy) return undefined;
+      if (!r || !l?.def || !w || !policy) return undefined;
       return { ...common, type: 'table_lookup_table', dependencyPolicy: policy, r: r.def, l: l.def, w };
     }
     // table_custom_tfm_table
     const p = r?.fields ? await this.customProcessor(base, name, raw, r.fields) : undefined;
     const w =
-      r?.fields && p ? this.tableCreator(base, raw.w, { r: r.fields, p: p.outputs }, false) : undefined;
-    if (!r || !p || !w || !policy) return undefined;
+      r?.fields && p?.outputs
+        ? this.tableCreator(base, raw.w, { r: r.fields, p: p.outputs }, false)
+        : undefined;
+    if (!r || !p?.def || !w || !policy) return undefined;
     const node: CustomTfmTableNode = {
       ...common,
       type: 'table_custom_tfm_table',
@@ -565,7 +574,8 @@ class Builder {
     return node;
   }
 
-  private fileReader(base: readonly string[], raw: RawFileReader): FileReaderDef | undefined {
+  /** The reader, or only its fields when something is wrong (so the writer can still be checked). */
+  private fileReader(base: readonly string[], raw: RawFileReader): { def?: FileReaderDef; fields: Fields } {
     const rp = [...base, 'r'];
     let ok = true;
     const columns: FileReaderColumn[] = [];
@@ -604,15 +614,14 @@ class Builder {
       }
     } else if (headerCols.length > 0) {
       columnMode = 'header';
-      for (const c of columns) {
-        if (c.csvColHdr === undefined) {
-          this.err(
-            joinPath(...rp, 'columns', c.name, 'csv', 'col_hdr'),
-            'is required: columns are addressed by header text (col_hdr) in this reader, and col_hdr and col_idx ' +
-              'addressing cannot be mixed',
-          );
-          ok = false;
-        }
+      const byIndex = columns.filter((c) => c.csvColHdr === undefined).map((c) => c.name);
+      if (byIndex.length > 0) {
+        this.err(
+          joinPath(...rp, 'columns'),
+          `columns are addressed by header text (csv.col_hdr: ${headerCols.map((c) => c.name).join(', ')}) ` +
+            `and by index (${byIndex.join(', ')}); one reader cannot mix both: give every column a col_hdr, or none`,
+        );
+        ok = false;
       }
     } else if (!(columns.some((c) => (c.csvColIdx ?? 0) > 0) || columns.length === 1)) {
       this.err(
@@ -671,8 +680,9 @@ class Builder {
         ok = false;
       }
     });
-    if (!ok) return undefined;
-    return {
+    const fields = fieldsOfColumns(columns);
+    if (!ok) return { fields };
+    const def: FileReaderDef = {
       urls: [...raw.urls],
       kind,
       csv: {
@@ -683,6 +693,7 @@ class Builder {
       columns,
       columnMode,
     };
+    return { def, fields };
   }
 
   /** The reader's table and its fields; `fields` is undefined when the table's node is broken. */
@@ -716,7 +727,7 @@ class Builder {
     node: string,
     raw: Extract<RawNode, { type: 'table_lookup_table' }>['l'],
     leftFields: Fields | undefined,
-  ): { def: LookupDef; rightFields?: Fields } | undefined {
+  ): { def?: LookupDef; rightFields?: Fields } | undefined {
     const lp = [...base, 'l'];
     const owner = this.indexOwner.get(raw.index_name);
     if (owner === undefined) {
@@ -738,7 +749,8 @@ class Builder {
     }
     this.edges.push({ from: owner, to: node, table: rightTable, kind: 'lookup' });
     const index = right.indexes.get(raw.index_name);
-    if (!index) return undefined; // reported where the index is defined
+    const rightOnly = right.fields ? { rightFields: right.fields } : {};
+    if (!index) return rightOnly; // reported where the index is defined
 
     let ok = true;
     const joinOn: string[] = [];
@@ -797,7 +809,7 @@ class Builder {
       );
       if (!filter) ok = false;
     }
-    if (!ok) return undefined;
+    if (!ok) return rightOnly;
     const def: LookupDef = {
       indexName: raw.index_name,
       index,
@@ -809,7 +821,7 @@ class Builder {
       rightLookupReadBatchSize: raw.right_lookup_read_batch_size || DEFAULT_LOOKUP_PAGE,
     };
     if (filter) def.filter = filter;
-    return right.fields ? { def, rightFields: right.fields } : { def };
+    return { def, ...rightOnly };
   }
 
   private tableCreator(
@@ -840,10 +852,7 @@ class Builder {
           parseDefaultValue(f.type, f.default_value);
           def.defaultValue = f.default_value;
         } catch (x) {
-          this.err(
-            joinPath(...wp, 'fields', name, 'default_value'),
-            `not a valid ${f.type}: ${errorMessage(x)}`,
-          );
+          this.err(joinPath(...wp, 'fields', name, 'default_value'), describeError(x));
           ok = false;
         }
       }
@@ -1008,7 +1017,7 @@ class Builder {
     node: string,
     raw: Extract<RawNode, { type: 'table_custom_tfm_table' }>,
     readerFields: Fields,
-  ): Promise<{ def: CustomProcessorDef; outputs: Fields } | undefined> {
+  ): Promise<{ def?: CustomProcessorDef; outputs?: Fields } | undefined> {
     const pp = [...base, 'p'];
     if (raw.custom_proc_type === 'tag_and_denormalize') {
       if (!checkAgainst(TagAndDenormalizeSchema, raw.p, this.file, pp, this.problems)) return undefined;
@@ -1023,17 +1032,18 @@ class Builder {
     node: string,
     raw: RawTagAndDenormalize,
     readerFields: Fields,
-  ): Promise<{ def: TagAndDenormalizeDef; outputs: Fields } | undefined> {
+  ): Promise<{ def?: TagAndDenormalizeDef; outputs?: Fields }> {
     let ok = true;
+    const outputs: Fields = {};
     if (!IDENT.test(raw.tag_field_name)) {
       this.err(joinPath(...pp, 'tag_field_name'), 'must be a letter or _ followed by letters, digits, _');
       ok = false;
-    }
+    } else outputs[raw.tag_field_name] = 'string';
     const hasInline = raw.tag_criteria !== undefined;
     const hasUrl = raw.tag_criteria_url !== undefined && raw.tag_criteria_url !== '';
     if (hasInline === hasUrl) {
       this.err(joinPath(...pp), 'give exactly one of tag_criteria and tag_criteria_url');
-      return undefined;
+      return { outputs };
     }
     let criteriaMap: Record<string, string> | undefined = raw.tag_criteria;
     let file = this.file;
@@ -1052,13 +1062,13 @@ class Builder {
         joinPath(...pp, 'tag_criteria_url'),
         'tag criteria file',
       );
-      if (text === undefined) return undefined;
+      if (text === undefined) return { outputs };
       let data: unknown;
       try {
         data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
       } catch (x) {
-        this.problems.add(file, '', `invalid JSON${usedBy}: ${errorMessage(x)}`);
-        return undefined;
+        this.problems.add(file, '', `invalid JSON${usedBy}: ${describeError(x)}`);
+        return { outputs };
       }
       if (!isObject(data) || !Object.values(data).every((v) => typeof v === 'string')) {
         this.problems.add(
@@ -1066,7 +1076,7 @@ class Builder {
           '',
           `must be a JSON object mapping each tag to a criterion expression (string)${usedBy}`,
         );
-        return undefined;
+        return { outputs };
       }
       criteriaMap = data as Record<string, string>;
     }
@@ -1090,21 +1100,21 @@ class Builder {
       }
       if (expr) criteria.push({ tag, expr });
     }
-    if (!ok) return undefined;
+    if (!ok) return { outputs };
     const def: TagAndDenormalizeDef = {
       kind: 'tag_and_denormalize',
       tagFieldName: raw.tag_field_name,
       criteria,
     };
     if (hasUrl) def.criteriaUrl = raw.tag_criteria_url as string;
-    return { def, outputs: { [raw.tag_field_name]: 'string' } };
+    return { def, outputs };
   }
 
   private async pyCalc(
     pp: readonly string[],
     raw: RawPyCalc,
     readerFields: Fields,
-  ): Promise<{ def: PyCalcDef; outputs: Fields } | undefined> {
+  ): Promise<{ def?: PyCalcDef; outputs: Fields }> {
     let ok = true;
     const parts: string[] = [];
     for (const [i, url] of raw.python_code_urls.entries()) {
@@ -1139,7 +1149,7 @@ class Builder {
         expr = parsePyExpr(f.expression);
       } catch (x) {
         const pos = x instanceof PyExprError ? ` (at column ${x.pos + 1})` : '';
-        this.err(fp, `${errorMessage(x)}${pos}`);
+        this.err(fp, `${describeError(x)}${pos}`);
         ok = false;
         continue;
       }
@@ -1224,7 +1234,7 @@ class Builder {
       order.push(n);
     };
     for (const n of parsed.keys()) visit(n, []);
-    if (!ok) return undefined;
+    if (!ok) return { outputs };
 
     const usedReaderFields: string[] = [];
     const calculatedFields: PyCalcField[] = order.map((n) => {
@@ -1290,7 +1300,7 @@ function checkReaderDefault(c: FileReaderColumn): string | undefined {
     return undefined;
   } catch (x) {
     const layout = c.type === 'datetime' ? ` with layout ${JSON.stringify(c.csvColFormat ?? '')}` : '';
-    return `${describeValue(text)} is not a valid ${c.type}${layout}: ${errorMessage(x)}`;
+    return `${describeValue(text)} is not a valid ${c.type}${layout}: ${describeError(x)}`;
   }
 }
 

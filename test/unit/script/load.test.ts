@@ -325,6 +325,27 @@ describe('py_calc', () => {
   });
 });
 
+describe('warnings', () => {
+  it('reports unknown keys and unused overrides without failing', async () => {
+    const url = `${SUITES}/tag_and_denormalize/cfg/script.json`;
+    const s = await loadScript({
+      scriptUrl: url,
+      paramsUrl: `${SUITES}/tag_and_denormalize/cfg/script_params_fs_one.json`,
+      overrides: { dir_cfg: `${SUITES}/tag_and_denormalize/cfg`, dir_tmp: '/tmp' },
+      readText: async (u) => {
+        const t = await readText(u);
+        return u === url
+          ? t.replace(/"expected_batches_total": 10(\r?\n)/, '"expected_batches_total": 10, "rowset": 5$1')
+          : t;
+      },
+    });
+    expect(s.warnings).toEqual([
+      '--param dir_tmp: the script has no parameter dir_tmp; the override is not used',
+      'script.json: nodes.tag_products.r.rowset: unknown key, ignored',
+    ]);
+  });
+});
+
 describe('load errors', () => {
   it('throws ScriptError with every problem, including override types', async () => {
     const err = await lookup('one')
