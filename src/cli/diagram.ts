@@ -48,7 +48,7 @@ const LINE_H = 16;
 /** An SVG drawing of the script's DAG, laid out with dagre. */
 export function scriptToSvg(script: Script, title?: string): string {
   const g = new Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 60, edgesep: 20, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 70, edgesep: 30, marginx: 30, marginy: 20 });
   const nodeLines = new Map<string, string[]>();
   for (const name of script.dag.topo) {
     const n = script.nodes.get(name)!;
@@ -58,13 +58,11 @@ export function scriptToSvg(script: Script, title?: string): string {
     const width = Math.max(...text.map((t) => t.length)) * CHAR_W + 24;
     g.setNode(name, { width, height: text.length * LINE_H + 16 });
   }
+  const edgeText = (e: { table: string; kind: string }): string =>
+    `${e.table}${e.kind === 'lookup' ? ' (lookup)' : ''}`;
   script.dag.edges.forEach((e, i) => {
-    g.setEdge(
-      e.from,
-      e.to,
-      { label: e.table, width: e.table.length * 6.5 + 8, height: 14, labelpos: 'c' },
-      `e${i}`,
-    );
+    const label = edgeText(e);
+    g.setEdge(e.from, e.to, { label, width: label.length * 6.8 + 12, height: 16, labelpos: 'c' }, `e${i}`);
   });
   layout(g);
   const graph = g.graph();
@@ -87,8 +85,12 @@ export function scriptToSvg(script: Script, title?: string): string {
       `<path d="${d}" fill="none" stroke="#555" stroke-width="1.3"${e.kind === 'lookup' ? ' stroke-dasharray="5,3"' : ''} marker-end="url(#arrow)"/>`,
     );
     if (edge.x !== undefined && edge.y !== undefined) {
+      const lw = edgeText(e).length * 6.8 + 8;
       out.push(
-        `<text x="${edge.x.toFixed(1)}" y="${(edge.y + 4).toFixed(1)}" text-anchor="middle" fill="#333" font-style="italic">${xmlEscape(e.table)}${e.kind === 'lookup' ? ' (lookup)' : ''}</text>`,
+        `<rect x="${(edge.x - lw / 2).toFixed(1)}" y="${(edge.y - 8).toFixed(1)}" width="${lw.toFixed(1)}" height="16" rx="3" fill="white" fill-opacity="0.9"/>`,
+      );
+      out.push(
+        `<text x="${edge.x.toFixed(1)}" y="${(edge.y + 4).toFixed(1)}" text-anchor="middle" fill="#333" font-style="italic">${xmlEscape(edgeText(e))}</text>`,
       );
     }
   });
