@@ -291,19 +291,24 @@ export class UrlIo {
         } catch (err) {
           throw fsError(url, 'read', err);
         }
-        return fh.createReadStream({ highWaterMark: 256 * 1024 });
+        return withUrlErrors(fh.createReadStream({ highWaterMark: 256 * 1024 }), (err) =>
+          fsError(url, 'read', err),
+        );
       }
       case 's3': {
         try {
           const res = await this.s3().send(new GetObjectCommand({ Bucket: u.bucket, Key: u.key }));
           const body = res.Body;
           if (!body) throw new Error('empty response body');
-          if (body instanceof Readable) return body;
-          return Readable.fromWeb(
-            (body as { transformToWebStream(): ReadableStream }).transformToWebStream() as Parameters<
-              typeof Readable.fromWeb
-            >[0],
-          );
+          const src =
+            body instanceof Readable
+              ? body
+              : Readable.fromWeb(
+                  (body as { transformToWebStream(): ReadableStream }).transformToWebStream() as Parameters<
+                    typeof Readable.fromWeb
+                  >[0],
+                );
+          return withUrlErrors(src, (err) => s3Error(url, 'read', err));
         } catch (err) {
           throw s3Error(url, 'read', err);
         }
@@ -324,7 +329,9 @@ export class UrlIo {
           throw new UserInputError('HTTP_STATUS', msg);
         }
         if (!res.body) return Readable.from([]);
-        return Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]);
+        return withUrlErrors(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), (err) =>
+          httpError(url, err),
+        );
       }
     }
   }
@@ -510,6 +517,20 @@ export class UrlIo {
       },
     };
   }
+}
+
+/**
+ * Re-emits the stream with errors that happen while reading (connection reset, I/O error) mapped to typed
+ * errors naming the URL; destroying the returned stream releases the source (file handle, socket).
+ */
+function withUrlErrors(src: Readable, map: (err: unknown) => Error): Readable {
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  src.on('error', (err) => out.destroy(map(err)));
+  out.on('close', () => {
+    if (!src.destroyed) src.destroy();
+  });
+  src.pipe(out);
+  return out;
 }
 
 function httpError(url: string, err: unknown): PlexusError {

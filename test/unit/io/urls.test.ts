@@ -209,3 +209,22 @@ describe('http(s) reading', () => {
     await expect(io.openWrite(`${base}/x`)).rejects.toThrow(/read-only/);
   });
 });
+
+test('an error while streaming names the URL', async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '100000' });
+    res.write('a,b\n1,2\n');
+    setTimeout(() => res.destroy(), 20); // connection dies mid-body
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/broken.csv`;
+  try {
+    const s = await io.openRead(url);
+    await expect(readAll(s)).rejects.toMatchObject({
+      name: 'TransientError',
+      message: expect.stringContaining(`cannot read ${url}:`),
+    });
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
