@@ -22,12 +22,12 @@ const Duration = (description: string) =>
 /** A duration string, or a number in the unit Manifold used for this option. */
 const ManifoldDuration = (description: string) =>
   Type.Union(
-    [Type.Number({ minimum: 0 }), Type.String({ maxLength: 32, pattern: DURATION_PATTERN })],
+    [Type.String({ maxLength: 32, pattern: DURATION_PATTERN }), Type.Number({ minimum: 0 })],
     desc(description),
   );
 const Size = (description: string) =>
   Type.Union(
-    [Type.Integer({ minimum: 0 }), Type.String({ maxLength: 32, pattern: SIZE_PATTERN })],
+    [Type.String({ maxLength: 32, pattern: SIZE_PATTERN }), Type.Integer({ minimum: 0 })],
     desc(description),
   );
 

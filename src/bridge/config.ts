@@ -117,6 +117,19 @@ const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  */
 export function expandEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: string[], at = ''): unknown {
   if (typeof doc === 'string') {
+    return expandString(doc, env, problems, at);
+  }
+  if (Array.isArray(doc)) return doc.map((v, i) => expandEnv(v, env, problems, `${at}[${i}]`));
+  if (doc && typeof doc === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) out[k] = expandEnv(v, env, problems, at ? `${at}.${k}` : k);
+    return out;
+  }
+  return doc;
+}
+
+function expandString(doc: string, env: NodeJS.ProcessEnv, problems: string[], at: string): string {
+  {
     const escaped = doc.split('$${');
     return escaped
       .map((part) =>
@@ -130,10 +143,36 @@ export function expandEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: string
       )
       .join('${');
   }
-  if (Array.isArray(doc)) return doc.map((v, i) => expandEnv(v, env, problems, `${at}[${i}]`));
+}
+
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+}
+
+/**
+ * Booleans and numbers written as `${VAR}` arrive as strings: turn them into the type the schema expects
+ * at that place (only plain boolean/integer/number fields; unions and strings are left as they are).
+ */
+export function coerceScalars(doc: unknown, schema: SchemaNode): unknown {
+  if (typeof doc === 'string') {
+    if (schema.type === 'boolean' && (doc === 'true' || doc === 'false')) return doc === 'true';
+    if ((schema.type === 'integer' || schema.type === 'number') && /^-?\d+(\.\d+)?$/.test(doc))
+      return Number(doc);
+    return doc;
+  }
+  if (Array.isArray(doc))
+    return schema.items ? doc.map((v) => coerceScalars(v, schema.items as SchemaNode)) : doc;
   if (doc && typeof doc === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc)) out[k] = expandEnv(v, env, problems, at ? `${at}.${k}` : k);
+    for (const [k, v] of Object.entries(doc)) {
+      const sub =
+        schema.properties?.[k] ??
+        (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      out[k] = sub ? coerceScalars(v, sub) : v;
+    }
     return out;
   }
   return doc;
@@ -190,7 +229,8 @@ function describeErrors(errors: ErrorObject[]): string[] {
 }
 
 /** Validates a parsed config document (after env expansion) and resolves units and defaults. */
-export function resolveConfig(doc: unknown, where = 'bridge config'): ResolvedBridgeConfig {
+export function resolveConfig(input: unknown, where = 'bridge config'): ResolvedBridgeConfig {
+  const doc = coerceScalars(input, BridgeConfigSchema as SchemaNode);
   if (!validateSchema(doc)) {
     throw new AggregateUserError(
       'BRIDGE_CONFIG',

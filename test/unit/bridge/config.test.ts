@@ -170,3 +170,37 @@ sink:
     expect(() => parseSize('10 MB', 'x')).toThrow(/x: "10 MB" is not a size/);
   });
 });
+
+describe('environment references and types', () => {
+  it('coerces booleans and numbers only where the schema expects them', () => {
+    const text = `
+name: env
+source:
+  type: rabbitmq
+  rabbitmq: { url: "\${URL}", queue: "\${QUEUE}", prefetch: "\${PREFETCH}", declare: "\${DECLARE}" }
+sink:
+  type: s3
+  s3: { bucket: b-1, forcePathStyle: "\${PATH_STYLE}", accessKeyId: "\${KEY}", secretAccessKey: "\${SECRET}" }
+buffer: { commitFileSize: "\${SIZE}", commitDuration: 3 }
+`;
+    const cfg = parseBridgeConfig(text, 'env.yaml', {
+      URL: 'amqp://x',
+      QUEUE: '12345',
+      PREFETCH: '250',
+      DECLARE: 'false',
+      PATH_STYLE: 'true',
+      KEY: '000123',
+      SECRET: 'true',
+      SIZE: '2048',
+    });
+    expect(cfg.source.rabbitmq).toMatchObject({ queue: '12345', prefetch: 250, declare: false });
+    expect(cfg.sink.s3).toMatchObject({
+      forcePathStyle: true,
+      accessKeyId: '000123',
+      secretAccessKey: 'true',
+    });
+    // A size written as a string is a quantity in bytes; a YAML number is KB (Manifold's unit).
+    expect(cfg.buffer?.commitFileBytes).toBe(2048);
+    expect(cfg.buffer?.commitDurationMs).toBe(180_000);
+  });
+});
