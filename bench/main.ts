@@ -2,10 +2,12 @@
  * Benchmark dispatcher: `npm run bench -- <name> [args...]`.
  *   expr    compiled expressions vs a tree-walking interpreter (bench/expr.ts)
  *   engine  end-to-end lookup pipeline (bench/engine.ts)
+ *   bridge  RabbitMQ → S3 bridge vs a bare amqplib consumer (bench/bridge.ts)
  */
 const benches: Record<string, () => Promise<(args: readonly string[]) => Promise<void> | void>> = {
   expr: async () => (await import('./expr.js')).runExprBench,
   engine: async () => (await import('./engine.js')).runEngineBench,
+  bridge: async () => (await import('./bridge.js')).runBridgeBench,
 };
 
 async function main(): Promise<void> {
