@@ -36,15 +36,16 @@ export async function processFileTable(ctx: BatchContext, node: FileTableNode): 
 
   if (node.r.kind === 'parquet') {
     const cols = node.r.columns;
-    const names = cols.map((c) => c.parquetColName ?? c.name);
+    const request = cols.map((c) => ({ name: c.name, column: c.parquetColName ?? c.name }));
     let n = 0;
-    for await (const rec of ctx.io.readParquet(url, names)) {
+    for await (const rec of ctx.io.readParquet(url, request)) {
       const r: Row = {};
-      for (let i = 0; i < cols.length; i++) {
-        const c = cols[i]!;
-        const v = rec[names[i]!];
+      for (const c of cols) {
+        const v = rec[c.name];
         r[c.name] =
-          v === null || v === undefined ? zeroValue(c.type) : parquetValue(v, c.type, url, names[i]!, n);
+          v === null || v === undefined
+            ? zeroValue(c.type)
+            : parquetValue(v, c.type, url, c.parquetColName ?? c.name, n);
       }
       const rowNo = n;
       await emit(r, () => `${url}: row ${rowNo}`);

@@ -20,6 +20,7 @@ export {
   type FileRecord,
   type OutputColumn,
   type OutputFormat,
+  type ParquetColumn,
   type ParquetRow,
   type PythonSettings,
   type Row,

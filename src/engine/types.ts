@@ -20,8 +20,14 @@ export interface FileRecord {
   readonly fields: readonly string[];
 }
 
-/** A row of a Parquet file by column name (null = missing). */
+/** A row of a Parquet file by reader field name (null or absent = missing). */
 export type ParquetRow = Readonly<Record<string, Value | null>>;
+
+/** A Parquet column to read: reader field name and the column's name in the file. */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly column: string;
+}
 
 /** How a CSV cell is turned into a value (reader field name, col_type, col_format, col_default_value). */
 export interface CellSpec {
@@ -65,7 +71,7 @@ export interface EngineIo {
    */
   cellParser(spec: CellSpec, where: string): (text: string) => Value;
   /** Parquet rows with the requested columns; types come from the file schema. */
-  readParquet(url: string, columns: readonly string[]): AsyncIterable<ParquetRow>;
+  readParquet(url: string, columns: readonly ParquetColumn[]): AsyncIterable<ParquetRow>;
   openFileWriter(url: string, format: OutputFormat, columns: readonly OutputColumn[]): Promise<RowFileWriter>;
 }
 

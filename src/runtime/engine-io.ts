@@ -1,11 +1,12 @@
 import type { EngineIo, FileRecord, OutputColumn, OutputFormat, RowFileWriter } from '../engine/index.js';
-import { UserInputError } from '../errors/index.js';
 import {
   compileCellParser,
   CsvTableWriter,
   openRead,
   openWrite,
+  ParquetTableWriter,
   readCsvRecords,
+  readParquetUrl,
   readText,
 } from '../io/index.js';
 import type { Value } from '../values/index.js';
@@ -45,6 +46,39 @@ async function csvFileWriter(
   };
 }
 
+async function parquetFileWriter(
+  url: string,
+  codec: 'gzip' | 'snappy' | 'uncompressed',
+  columns: readonly OutputColumn[],
+): Promise<RowFileWriter> {
+  const out = await openWrite(url);
+  const writer = new ParquetTableWriter(
+    out.stream,
+    columns.map((c) => ({ name: c.parquetColumnName ?? c.name, type: c.type })),
+    { codec, createdBy: 'capillaries' },
+  );
+  let pending: Value[][] = [];
+  return {
+    async write(values) {
+      pending.push([...values]);
+      if (pending.length >= ROWS_PER_WRITE) {
+        const rows = pending;
+        pending = [];
+        await writer.writeRows(rows);
+      }
+    },
+    async commit() {
+      if (pending.length > 0) await writer.writeRows(pending);
+      pending = [];
+      await writer.finish();
+      await out.commit();
+    },
+    async abort() {
+      await out.abort();
+    },
+  };
+}
+
 /** The engine's file I/O over src/io: URLs (local, file://, s3://, http(s) reads), CSV, cells, Parquet. */
 export function createEngineIo(): EngineIo {
   return {
@@ -58,12 +92,10 @@ export function createEngineIo(): EngineIo {
       }
     },
     cellParser: (spec, where) => compileCellParser(spec, where),
-    readParquet(url: string): AsyncIterable<Readonly<Record<string, Value | null>>> {
-      throw new UserInputError('PARQUET_UNSUPPORTED', `${url}: reading Parquet files is not supported yet`);
-    },
+    readParquet: (url, columns) => readParquetUrl(url, { columns }),
     async openFileWriter(url: string, format: OutputFormat, columns: readonly OutputColumn[]) {
       if (format.kind === 'csv') return csvFileWriter(url, format.separator, columns);
-      throw new UserInputError('PARQUET_UNSUPPORTED', `${url}: writing Parquet files is not supported yet`);
+      return parquetFileWriter(url, format.codec, columns);
     },
   };
 }
