@@ -94,7 +94,8 @@ const ALLOWED_KEYWORDS = new Set([
  * `additionalProperties: false` (validator-only), and refuses keywords CRDs do not accept and properties
  * without a description, naming the path.
  */
-export function toStructuralSchema(schema: TSchema | JsonSchema, path = ''): JsonSchema {
+export function toStructuralSchema(input: TSchema | JsonSchema, path = ''): JsonSchema {
+  const schema = normalizeUnions(input as JsonSchema, path);
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (!ALLOWED_KEYWORDS.has(key)) {
@@ -121,6 +122,60 @@ export function toStructuralSchema(schema: TSchema | JsonSchema, path = ''): Jso
     }
   }
   return out;
+}
+
+const NUMERIC_KEYWORDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
+const STRING_KEYWORDS = ['minLength', 'maxLength', 'pattern', 'format'];
+
+function pick(schema: JsonSchema, keys: readonly string[]): JsonSchema {
+  return Object.fromEntries(keys.filter((k) => schema[k] !== undefined).map((k) => [k, schema[k]]));
+}
+
+/**
+ * Rewrites the unions typebox produces into forms a structural schema accepts:
+ * - a union of literals (`anyOf` of `const`) becomes `type` + `enum`;
+ * - a number-or-string union becomes `x-kubernetes-int-or-string` (numbers must then be integers), with the
+ *   branches' bounds moved up (each applies to its own JSON type only);
+ * - `patternProperties` with the match-all pattern (a typebox Record) becomes `additionalProperties`.
+ */
+function normalizeUnions(schema: JsonSchema, path: string): JsonSchema {
+  const branches = schema.anyOf as JsonSchema[] | undefined;
+  if (Array.isArray(branches) && branches.length > 0 && !schema['x-kubernetes-int-or-string']) {
+    const { anyOf: _anyOf, ...rest } = schema;
+    if (branches.every((b) => 'const' in b)) {
+      const values = branches.map((b) => b.const);
+      const kinds = new Set(
+        values.map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v)),
+      );
+      if (kinds.size !== 1)
+        throw new Error(`schema at '${path || '.'}' mixes literal types ${[...kinds].join(', ')}`);
+      return { ...rest, type: [...kinds][0], enum: values };
+    }
+    const numeric = branches.find((b) => b.type === 'integer' || b.type === 'number');
+    const text = branches.find((b) => b.type === 'string');
+    if (branches.length === 2 && numeric && text) {
+      return {
+        ...rest,
+        ...pick(numeric, NUMERIC_KEYWORDS),
+        ...pick(text, STRING_KEYWORDS),
+        'x-kubernetes-int-or-string': true,
+        anyOf: [{ type: 'integer' }, { type: 'string' }],
+      };
+    }
+  }
+  const patterns = schema.patternProperties as Record<string, JsonSchema> | undefined;
+  if (patterns) {
+    const { patternProperties: _p, ...rest } = schema;
+    const entries = Object.entries(patterns);
+    const [pattern, value] = entries[0] ?? [];
+    if (entries.length !== 1 || (pattern !== '^.*$' && pattern !== '^(.*)$')) {
+      throw new Error(
+        `schema at '${path || '.'}' uses patternProperties, which a CRD schema does not accept`,
+      );
+    }
+    return { ...rest, additionalProperties: value };
+  }
+  return schema;
 }
 
 interface KindDefinition {

@@ -1,17 +1,36 @@
 /**
  * StreamBridge: a long-running source → (disk buffer) → sink process, at-least-once.
  *
- * The connector settings below are the CRD's own shape: `type` names the connector and the block of the same
- * name carries its settings (exactly one block, CEL-enforced); credentials always come from a Secret
- * (`credentialsSecretRef`), never from the spec. The per-connector blocks are meant to be replaced by the
- * bridge layer's config schemas once `src/bridge` exports them; the discriminator and the secret reference
- * stay here.
+ * The connector, buffer, delivery and backoff settings are the bridge layer's own config schemas
+ * (`src/bridge`), so the CRD accepts exactly what a bridge process runs with. Two changes for the cluster:
+ * - credentials never sit in the spec: the fields that carry them (RabbitMQ URLs, AWS keys, Kafka SASL,
+ *   WebSocket headers) are left out and come from the Secret named by `credentialsSecretRef`;
+ * - `type` plus exactly one settings block of that name (CEL-enforced), and the buffer gets a volume size
+ *   and StorageClass.
+ * The CRD generator turns the schemas' unions into structural forms (enums, int-or-string).
  */
-import { Type, type Static, type TObject, type TOptional, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
+import {
+  BackoffConfig,
+  BufferConfig,
+  DeliveryConfig,
+  KafkaSinkSettings,
+  KafkaSourceSettings,
+  KinesisSinkSettings,
+  KinesisSourceSettings,
+  RabbitMQSinkSettings,
+  RabbitMQSourceSettings,
+  S3SinkSettings,
+  SINK_KINDS,
+  SOURCE_KINDS,
+  StdioSinkSettings,
+  StdioSourceSettings,
+  WebSocketSinkSettings,
+  WebSocketSourceSettings,
+} from '../bridge/index.js';
 import {
   Conditions,
   DateTime,
-  Duration,
   ImagePullPolicy,
   LocalSecretReference,
   Quantity,
@@ -24,135 +43,61 @@ import {
 export const STREAMBRIDGE_KIND = 'StreamBridge';
 export const STREAMBRIDGE_PLURAL = 'streambridges';
 
-export const SOURCE_TYPES = ['rabbitmq', 's3', 'kinesis', 'websocket', 'stdio', 'kafka'] as const;
+export const SOURCE_TYPES = SOURCE_KINDS;
 export type SourceType = (typeof SOURCE_TYPES)[number];
-export const SINK_TYPES = ['rabbitmq', 's3', 'kinesis', 'stdio', 'kafka'] as const;
+export const SINK_TYPES = SINK_KINDS;
 export type SinkType = (typeof SINK_TYPES)[number];
 /** Sources whose work cannot be shared between replicas. */
 export const SINGLE_REPLICA_SOURCES: readonly SourceType[] = ['websocket', 'stdio'];
 
-const FRAMINGS = ['ndjson', 'json', 'raw', 'length-prefixed'] as const;
-const framing = Type.Optional(
-  StringEnum(FRAMINGS, {
-    description: 'Record framing on byte streams: ndjson (default), json, raw, length-prefixed.',
-  }),
-);
-const str = (description: string, maxLength = 253, minLength = 1) =>
-  Type.String({ description, maxLength, minLength });
-const obj = <P extends TProperties>(properties: P, description: string): TObject<P> =>
-  Type.Object(properties, { additionalProperties: false, description });
-const region = Type.Optional(str('AWS region, e.g. eu-west-1.', 32));
-const endpoint = Type.Optional(
-  Type.String({
-    description: 'Endpoint URL of an API-compatible server (tests, MinIO, LocalStack).',
-    maxLength: 2048,
-    pattern: '^https?://.+',
-  }),
-);
+/** What the credentials Secret of each connector holds (documented in the CRD). */
+export const CREDENTIAL_KEYS: Record<SourceType | SinkType, string> = {
+  rabbitmq: 'url (amqp[s]://user:password@host:port/vhost)',
+  s3: "accessKeyId and secretAccessKey (absent: the pod's AWS credential chain)",
+  kinesis: "accessKeyId and secretAccessKey (absent: the pod's AWS credential chain)",
+  kafka: 'username, password and mechanism (plain, scram-sha-256, scram-sha-512) for SASL',
+  websocket: 'request headers: every key is sent as a header (e.g. an API key)',
+  stdio: 'nothing (stdio takes no credentials)',
+};
 
-const RabbitMQSettings = obj(
-  {
-    queue: Type.Optional(str('Queue to consume (source) — declared durable if missing.', 255)),
-    exchange: Type.Optional(str('Exchange to publish to (sink), or to bind the source queue to.', 255, 0)),
-    routingKey: Type.Optional(str('Routing key for publishing, or binding key of the source queue.', 255, 0)),
-    consumerTag: Type.Optional(str('Consumer tag of the source.', 255)),
-    prefetch: Type.Optional(
-      Type.Integer({
-        description: 'Unacknowledged messages in flight (source).',
-        minimum: 1,
-        maximum: 65535,
-      }),
-    ),
-  },
-  'RabbitMQ settings. The credentials Secret holds `url` (amqp[s]://user:password@host:port/vhost).',
-);
+const SOURCE_SETTINGS = {
+  rabbitmq: Type.Omit(RabbitMQSourceSettings, ['url']),
+  kinesis: Type.Omit(KinesisSourceSettings, ['accessKeyId', 'secretAccessKey']),
+  websocket: Type.Omit(WebSocketSourceSettings, ['headers']),
+  stdio: StdioSourceSettings,
+  kafka: Type.Omit(KafkaSourceSettings, ['sasl']),
+} satisfies Record<SourceType, TSchema>;
 
-const S3Settings = obj(
-  {
-    bucket: Type.String({ description: 'Bucket name.', minLength: 3, maxLength: 63 }),
-    folder: Type.Optional(str('Key prefix (folder) inside the bucket.', 1024, 0)),
-    region,
-    endpoint,
-    forcePathStyle: Type.Optional(
-      Type.Boolean({ description: 'Path-style addressing (S3-compatible servers).' }),
-    ),
-    framing,
-    gzip: Type.Optional(Type.Boolean({ description: 'Gzip committed segments before upload (sink).' })),
-    pollInterval: Type.Optional(Duration('How often the source lists new objects.')),
-  },
-  'S3 settings. The credentials Secret holds accessKeyId and secretAccessKey.',
-);
+const SINK_SETTINGS = {
+  s3: Type.Omit(S3SinkSettings, ['accessKeyId', 'secretAccessKey']),
+  rabbitmq: Type.Omit(RabbitMQSinkSettings, ['url']),
+  kinesis: Type.Omit(KinesisSinkSettings, ['accessKeyId', 'secretAccessKey']),
+  kafka: Type.Omit(KafkaSinkSettings, ['sasl']),
+  websocket: Type.Omit(WebSocketSinkSettings, ['headers']),
+  stdio: StdioSinkSettings,
+} satisfies Record<SinkType, TSchema>;
 
-const KinesisSettings = obj(
-  {
-    stream: str('Stream name.', 128),
-    region,
-    endpoint,
-    iteratorType: Type.Optional(
-      StringEnum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const, {
-        description: 'Where the source starts on a shard without a checkpoint (default TRIM_HORIZON).',
-      }),
-    ),
-    startTimestamp: Type.Optional(DateTime('Start time for iteratorType AT_TIMESTAMP.')),
-    partitionKey: Type.Optional(
-      str('Sink partition key: a JSON field name of the record; absent means random keys.', 256),
-    ),
-  },
-  'Kinesis settings. The credentials Secret holds accessKeyId and secretAccessKey.',
-);
-
-const WebSocketSettings = obj(
-  {
-    url: Type.String({ description: 'Server URL.', maxLength: 2048, pattern: '^wss?://.+' }),
-    reconnectEvery: Type.Optional(
-      Duration('Rotate the connection this often (make-before-break); absent: only on close.'),
-    ),
-  },
-  'WebSocket settings. Every key of the optional credentials Secret is sent as a request header.',
-);
-
-const StdioSettings = obj(
-  {
-    framing,
-    exitOnEof: Type.Optional(Type.Boolean({ description: 'End the bridge when stdin ends (source).' })),
-  },
-  'Standard input (source) or output (sink) of the bridge process.',
-);
-
-const KafkaSettings = obj(
-  {
-    brokers: Type.Array(str('host:port of a broker.', 261), {
-      description: 'Bootstrap brokers.',
-      minItems: 1,
-      maxItems: 16,
-      'x-kubernetes-list-type': 'atomic',
-    } satisfies KubeSchemaOptions),
-    topic: str('Topic to consume (source) or produce to (sink).', 249),
-    groupId: Type.Optional(str('Consumer group of the source (default: the bridge name).', 255)),
-    clientId: Type.Optional(str('Client id.', 255)),
-    tls: Type.Optional(Type.Boolean({ description: 'Connect with TLS.' })),
-  },
-  'Kafka settings. The optional credentials Secret holds SASL username, password and mechanism.',
-);
-
-const SETTINGS = {
-  rabbitmq: RabbitMQSettings,
-  s3: S3Settings,
-  kinesis: KinesisSettings,
-  websocket: WebSocketSettings,
-  stdio: StdioSettings,
-  kafka: KafkaSettings,
-} as const;
-
-function connector<const T extends readonly (keyof typeof SETTINGS)[]>(types: T, role: 'source' | 'sink') {
-  const blocks = Object.fromEntries(types.map((t) => [t, Type.Optional(SETTINGS[t])])) as {
-    [K in T[number]]: TOptional<(typeof SETTINGS)[K]>;
+function connector<S extends Record<string, TSchema>>(settings: S, role: 'source' | 'sink') {
+  const types = Object.keys(settings) as Array<keyof S & string>;
+  const blocks = Object.fromEntries(types.map((t) => [t, Type.Optional(settings[t]!)])) as unknown as {
+    [K in keyof S]: TOptional<S[K]>;
   };
   return Type.Object(
     {
       type: StringEnum(types, { description: `Connector type: ${types.join(', ')}.` }),
       ...blocks,
-      credentialsSecretRef: Type.Optional(LocalSecretReference),
+      credentialsSecretRef: Type.Optional(
+        Type.Object(
+          { name: LocalSecretReference.properties.name },
+          {
+            additionalProperties: false,
+            description:
+              'Secret with the credentials, by type: ' +
+              types.map((t) => `${t}: ${CREDENTIAL_KEYS[t as SourceType | SinkType]}`).join('; ') +
+              '.',
+          },
+        ),
+      ),
     },
     {
       additionalProperties: false,
@@ -165,10 +110,12 @@ function connector<const T extends readonly (keyof typeof SETTINGS)[]>(types: T,
   );
 }
 
-export const BridgeSource = connector(SOURCE_TYPES, 'source');
+export const BridgeSource = connector(SOURCE_SETTINGS, 'source');
 export type BridgeSource = Static<typeof BridgeSource>;
-export const BridgeSink = connector(SINK_TYPES, 'sink');
+export const BridgeSink = connector(SINK_SETTINGS, 'sink');
 export type BridgeSink = Static<typeof BridgeSink>;
+
+const bufferSettings = Type.Omit(BufferConfig, ['bufferPath']);
 
 export const BridgeBuffer = Type.Object(
   {
@@ -181,17 +128,17 @@ export const BridgeBuffer = Type.Object(
         default: '/var/lib/plexus/buffer',
       }),
     ),
-    commitFileSize: Type.Optional(
-      Quantity('Commit the active segment when it reaches this size (default 64Mi).'),
-    ),
-    commitDuration: Type.Optional(Duration('Commit the active segment when it is this old (default 5m).')),
-    uploadEvery: Type.Optional(Duration('Upload committed segments this often (default 10s).')),
+    ...bufferSettings.properties,
     size: Type.Optional(Quantity('Size of the buffer volume per replica; absent: an emptyDir, not a claim.')),
     storageClassName: Type.Optional(
       Type.String({ description: 'StorageClass of the buffer volume claim.', minLength: 1, maxLength: 253 }),
     ),
   },
-  { additionalProperties: false, description: 'Durable disk buffer between source and sink.' },
+  {
+    additionalProperties: false,
+    description:
+      'Durable disk buffer between source and sink (always used by the s3 sink), on a volume of its own per replica.',
+  },
 );
 export type BridgeBuffer = Static<typeof BridgeBuffer>;
 
@@ -200,6 +147,8 @@ export const StreamBridgeSpec = Type.Object(
     source: BridgeSource,
     sink: BridgeSink,
     buffer: Type.Optional(BridgeBuffer),
+    delivery: Type.Optional(DeliveryConfig),
+    backoff: Type.Optional(BackoffConfig),
     replicas: Type.Optional(
       Type.Integer({
         description: 'Bridge pods. websocket and stdio sources allow at most 1.',

@@ -80,7 +80,7 @@ function describe(e: ErrorObject): FieldError {
         message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'anyOf':
-      return { path, message: 'must be an integer or a string (a quantity such as 2, 500m or 4Gi)' };
+      return { path, message: 'matches none of the allowed forms' };
     case 'pattern':
       return { path, message: `must match the pattern ${String(p.pattern)}` };
     default:
@@ -88,14 +88,26 @@ function describe(e: ErrorObject): FieldError {
   }
 }
 
-/** ajv errors as field errors, without the per-branch noise of anyOf. */
+/** ajv errors as field errors; the branches of a failed anyOf are folded into one message. */
 export function ajvFieldErrors(errors: readonly ErrorObject[]): FieldError[] {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const branchErrors = (e: ErrorObject) =>
+    errors.filter(
+      (b) =>
+        b !== e &&
+        b.instancePath === e.instancePath &&
+        b.schemaPath.startsWith(e.schemaPath.replace(/\/anyOf$/, '/anyOf/')),
+    );
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')) continue;
-    const fe = describe(e);
+    let fe = describe(e);
+    if (e.keyword === 'anyOf') {
+      const alternatives = [...new Set(branchErrors(e).map((b) => describe(b).message))];
+      if (alternatives.length > 0)
+        fe = { path: fe.path, message: `matches no allowed form: ${alternatives.join('; or ')}` };
+    }
     const key = `${fe.path}\u0000${fe.message}`;
     if (!seen.has(key)) {
       seen.add(key);

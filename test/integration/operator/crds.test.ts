@@ -147,11 +147,21 @@ describe('CRDs on a real kube-apiserver', () => {
       kind: 'StreamBridge',
       metadata: { name: 'orders', namespace: env.namespace },
       spec: {
-        source: { type: 'rabbitmq', rabbitmq: { queue: 'orders' } },
-        sink: { type: 's3', s3: { bucket: 'archive' } },
+        source: {
+          type: 'rabbitmq',
+          rabbitmq: { queue: 'orders', prefetch: 100 },
+          credentialsSecretRef: { name: 'rmq' },
+        },
+        sink: { type: 's3', s3: { bucket: 'archive', folder: 'orders', gzip: true, partSize: '8Mi' } },
+        buffer: { commitFileSize: '64Mi', commitDuration: 5, uploadEvery: '10s', size: '20Gi' },
+        delivery: { maxInFlight: 500, maxInFlightBytes: 67108864, linger: '5ms' },
+        backoff: { initial: '1s', max: '30s', multiplier: 1.5, jitter: 'full' },
       },
     } as StreamBridge;
-    await env.client.create(STREAMBRIDGE_RESOURCE, env.namespace, bridge);
+    expect(validateStreamBridge(bridge)).toMatchObject({ valid: true });
+    const created = await env.client.create<StreamBridge>(STREAMBRIDGE_RESOURCE, env.namespace, bridge);
+    expect(created.spec.replicas).toBe(1);
+    expect(created.spec.buffer).toMatchObject({ path: '/var/lib/plexus/buffer', commitDuration: 5 });
     await env.client.mergePatchStatus(STREAMBRIDGE_RESOURCE, env.namespace, 'orders', {
       status: {
         phase: 'Running',

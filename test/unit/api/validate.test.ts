@@ -261,13 +261,29 @@ describe('validateStreamBridge', () => {
     expect(r).toMatchObject({ valid: true });
   });
 
+  it('accepts every sink type with its block', () => {
+    const sinks = [
+      { type: 'rabbitmq', rabbitmq: { exchange: 'events', routingKey: 'k' } },
+      { type: 'kinesis', kinesis: { stream: 'out', partitionKey: 'field:id' } },
+      { type: 'kafka', kafka: { brokers: ['127.0.0.1:9092'], topic: 'out', acks: -1 } },
+      { type: 'websocket', websocket: { url: 'ws://127.0.0.1:8080/in' } },
+      { type: 'stdio', stdio: { framing: 'json' } },
+    ];
+    for (const sink of sinks) {
+      expect(
+        validateStreamBridge(bridge({ sink, delivery: { maxInFlight: 100 }, backoff: { jitter: 'equal' } })),
+      ).toMatchObject({
+        valid: true,
+      });
+    }
+  });
+
   it('accepts every source type with its block', () => {
     const sources = [
       { type: 'kinesis', kinesis: { stream: 'events', region: 'eu-west-1', iteratorType: 'LATEST' } },
       { type: 'websocket', websocket: { url: 'wss://feed.example.com/x', reconnectEvery: '1h' } },
       { type: 'stdio', stdio: { exitOnEof: true } },
       { type: 'kafka', kafka: { brokers: ['127.0.0.1:9092'], topic: 't' } },
-      { type: 's3', s3: { bucket: 'in-bucket', pollInterval: '30s' } },
     ];
     for (const source of sources) {
       expect(validateStreamBridge(bridge({ source }))).toMatchObject({ valid: true });
@@ -281,7 +297,18 @@ describe('validateStreamBridge', () => {
       'spec.source',
       'source.kinesis must be set exactly when source.type is kinesis',
     ],
-    ['websocket sink', { sink: { type: 'websocket' } }, 'spec.sink.type', 'must be one of'],
+    [
+      's3 source (the bridge has none)',
+      { source: { type: 's3', s3: { bucket: 'b' } } },
+      'spec.source.type',
+      'must be one of',
+    ],
+    [
+      'credentials in the spec',
+      { source: { type: 'rabbitmq', rabbitmq: { queue: 'q', url: 'amqp://u:p@h' } } },
+      'spec.source.rabbitmq.url',
+      'is not a known field',
+    ],
     [
       'two replicas on websocket',
       { source: { type: 'websocket', websocket: { url: 'ws://x' } }, replicas: 2 },
