@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createEngineIo, runLocal, type RunEvent } from '../../../src/runtime/index.js';
+import { createEngineIo, runLocal, stopRun, type RunEvent } from '../../../src/runtime/index.js';
 import { EmbeddedStore, NodeStatus, RunStatus } from '../../../src/store/index.js';
 import { ITEMS_CSV_0, ORDERS_CSV, shopNodes } from '../engine/fixture.js';
 import { POLICY } from '../engine/helpers.js';
@@ -122,6 +122,32 @@ describe('runLocal', () => {
     } finally {
       await store.close();
     }
+  });
+
+  test('a stopped run is not read: its consumers in a later run get nogo', async () => {
+    const nodes = shopNodes();
+    (nodes['order_totals'] as Record<string, unknown>)['start_policy'] = 'manual';
+    const script = writeScript(nodes);
+    expect((await run(script, ['read_orders', 'read_items'])).ok).toBe(true);
+    const store = new EmbeddedStore({ stateDir: path.join(dir, 'state') });
+    try {
+      expect(await stopRun(store, 'shop', 1, 'wrong input files')).toBe(true);
+      await expect(stopRun(store, 'shop', 7, 'x')).rejects.toThrow(/keyspace shop has no run 7/);
+    } finally {
+      await store.close();
+    }
+    const second = await run(script, ['order_totals']);
+    expect(second.ok).toBe(false);
+    const totals = second.nodes.find((n) => n.node === 'order_totals')!;
+    expect(totals.status).toBe(NodeStatus.Fail);
+    expect(totals.failures[0]!.message).toMatch(
+      /dependencies not met: .*run 1 \(run stop, node success\) matched rule 5 of policy p → nogo/,
+    );
+    // a new run of the loaders makes the manual node runnable again
+    expect((await run(script, ['read_orders', 'read_items'])).ok).toBe(true);
+    const fourth = await run(script, ['order_totals']);
+    expect(fourth.ok).toBe(true);
+    expect(fourth.runId).toBe(4);
   });
 
   test('a node whose dependency never ran fails with a message saying so', async () => {
