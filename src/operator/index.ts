@@ -85,3 +85,5 @@ export {
 } from './controller.js';
 export { Manager, type ManagerOptions, type ManagerExit } from './manager.js';
 export { DATARUN_RESOURCE, STREAMBRIDGE_RESOURCE } from './resources.js';
+export { operatorConfigFromEnv, parseDurationMs, type OperatorConfig, type ConfigSources } from './config.js';
+export { runOperator, type RunOperatorOptions, type OperatorContext } from './run.js';
