@@ -5,7 +5,7 @@ import { MemoryQueue, type BatchMessage, type Disposition } from '../queue/index
 import { loadScript, type Script } from '../script/index.js';
 import { EmbeddedStore, NodeStatus, RunStatus, type Store } from '../store/index.js';
 import { createBatchHandler, type RunEvent } from './handler.js';
-import { startRun } from './run.js';
+import { startRun, stopRun } from './run.js';
 import { ThreadPool } from './threads.js';
 import { nodeCompletionOf, nodeStatusesOf, runStatusOf } from './status.js';
 
@@ -27,6 +27,11 @@ export interface LocalRunOptions {
   readonly onStart?: (info: { runId: number; script: Script; affectedNodes: readonly string[] }) => void;
   /** A batch that waits for its dependencies longer than this is given up (default 10 minutes). */
   readonly maxWaitMs?: number;
+  /**
+   * Aborting stops the run (as stop_run does): batches in flight finish, the others are marked
+   * stopreceived, and later runs in the keyspace do not read its tables.
+   */
+  readonly signal?: AbortSignal;
   readonly description?: string;
   /**
    * Process batches in worker threads (one per worker, each with its own store connection) so that a run
@@ -166,6 +171,11 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
       });
       runId = started.runId;
       opts.onStart?.({ runId, script, affectedNodes: started.affectedNodes });
+      const stop = (): void => {
+        void stopRun(store, opts.ks, runId, 'interrupted').catch(() => undefined);
+      };
+      if (opts.signal?.aborted) stop();
+      opts.signal?.addEventListener('abort', stop, { once: true });
       // the run completes, or nothing is left to do (every batch settled or dead-lettered)
       await Promise.race([finished, queue.waitIdle(opts.ks)]);
     } finally {

@@ -51,6 +51,14 @@ export const runCommand: CommandRegistrar = (program: Command) => {
       const live = opts.progress !== false && process.stderr.isTTY === true;
       const view = new ProgressView(process.stderr, live);
       const logger = process.env.PLEXUS_LOG_LEVEL ? createLogger({ name: 'plexus' }) : silentLogger();
+      // Ctrl-C stops the run (batches in flight finish); a second Ctrl-C quits at once.
+      const abort = new AbortController();
+      const onSigint = (): void => {
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write('\nstopping the run: batches in flight finish (Ctrl-C again to quit now)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
       const result = await runLocal({
         stateDir: path.resolve(opts.stateDir),
         ks: opts.keyspace,
@@ -69,7 +77,8 @@ export const runCommand: CommandRegistrar = (program: Command) => {
           view.start(affectedNodes);
         },
         onEvent: (e) => view.on(e),
-      });
+        signal: abort.signal,
+      }).finally(() => process.off('SIGINT', onSigint));
       view.stop();
       process.stdout.write(formatSummary(opts.keyspace, result));
       process.exitCode = result.ok ? 0 : 1;

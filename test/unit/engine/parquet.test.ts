@@ -81,7 +81,10 @@ describe('Parquet files', () => {
   test('a Parquet column that is not in the file is named in the error', async () => {
     await sb.run('read_items');
     await sb.run('file_items');
-    const nodes = structuredClone(NODES) as Record<string, { r: { columns: Record<string, unknown> } }>;
+    const nodes = structuredClone(NODES) as unknown as Record<
+      string,
+      { r: { columns: Record<string, unknown> } }
+    >;
     nodes['read_parquet']!.r.columns['col_extra'] = { parquet: { col_name: 'nope' }, col_type: 'string' };
     await sb.load(nodes);
     const err = (await sb.run('read_parquet').catch((e: unknown) => e)) as Error;

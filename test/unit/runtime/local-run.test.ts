@@ -150,6 +150,28 @@ describe('runLocal', () => {
     expect(fourth.runId).toBe(4);
   });
 
+  test('aborting stops the run: no node succeeds after the stop, the run ends as stopped', async () => {
+    const abort = new AbortController();
+    const res = await runLocal({
+      stateDir: path.join(dir, 'state'),
+      ks: 'shop',
+      scriptUrl: writeScript(shopNodes()),
+      paramsUrl: path.join(dir, 'params.json'),
+      startNodes: ['read_orders', 'read_items'],
+      workers: 1,
+      threads: false,
+      io: createEngineIo(),
+      signal: abort.signal,
+      onStart: () => abort.abort(),
+    });
+    expect(res.ok).toBe(false);
+    expect(res.runStatus).toBe(RunStatus.Stop);
+    const statuses = new Set(res.nodes.map((n) => n.status));
+    expect(statuses.has(NodeStatus.Fail)).toBe(false);
+    expect(res.nodes.find((n) => n.node === 'file_totals')!.status).toBe(NodeStatus.StopReceived);
+    expect(res.files).toEqual([]);
+  });
+
   test('a node whose dependency never ran fails with a message saying so', async () => {
     const script = writeScript(shopNodes());
     const res = await run(script, ['order_totals']);
