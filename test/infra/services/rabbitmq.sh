@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# RabbitMQ from Debian's rabbitmq-server package, run as its own node (plexus-it@localhost) with all of its
+# state under $PLEXUS_STATE_DIR/rabbitmq, listening on 127.0.0.1 only, management plugin enabled.
+
+RABBITMQ_USER=${PLEXUS_RABBITMQ_USER:-plexus}
+RABBITMQ_PASS=${PLEXUS_RABBITMQ_PASS:-plexus-it-pass}
+RABBITMQ_NODE=plexus-it@localhost
+RABBITMQ_BIN=/usr/lib/rabbitmq/bin
+
+rabbitmq_install() {
+  [ -x "$RABBITMQ_BIN/rabbitmq-server" ] && return 0
+  log "rabbitmq: installing Debian's rabbitmq-server"
+  export DEBIAN_FRONTEND=noninteractive
+  # Serialise with any other apt user of this run.
+  with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get update -qq
+  with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get install -y -qq --no-install-recommends rabbitmq-server \
+    >>"$(svc_dir rabbitmq)/install.log" 2>&1 || {
+    tail_log "$(svc_dir rabbitmq)/install.log"
+    return 1
+  }
+  # The package may have started the system node (where no policy-rc.d forbids it); this harness runs
+  # its own node, so stop that one to free 5672/15672.
+  if "$RABBITMQ_BIN/rabbitmqctl" -n rabbit@localhost -q ping >/dev/null 2>&1 ||
+    /usr/sbin/rabbitmqctl -q ping >/dev/null 2>&1; then
+    log "rabbitmq: stopping the system node the package started"
+    service rabbitmq-server stop >/dev/null 2>&1 || /usr/sbin/rabbitmqctl -q stop >/dev/null 2>&1 || true
+  fi
+}
+
+# The environment of our node: every path under the state dir, loopback only.
+rabbitmq_env() {
+  local d
+  d=$(svc_dir rabbitmq)
+  export RABBITMQ_NODENAME=$RABBITMQ_NODE
+  export RABBITMQ_CONF_ENV_FILE=$d/rabbitmq-env.conf
+  export RABBITMQ_CONFIG_FILE=$d/rabbitmq.conf
+  export RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config
+  export RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins
+  export RABBITMQ_MNESIA_BASE=$d/mnesia
+  export RABBITMQ_LOG_BASE=$d/log
+  export RABBITMQ_LOGS=-
+  export RABBITMQ_PID_FILE=$d/rabbitmq.pid
+  export ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+rabbitmqctl_it() { (rabbitmq_env && "$RABBITMQ_BIN/rabbitmqctl" -n "$RABBITMQ_NODE" "$@"); }
+
+rabbitmq_ready() {
+  curl -sf -u "$RABBITMQ_USER:$RABBITMQ_PASS" http://127.0.0.1:15672/api/overview >/dev/null
+}
+
+rabbitmq_start() {
+  local d pidfile
+  d=$(svc_dir rabbitmq)
+  pidfile=$d/pid
+  mkdir -p "$d/mnesia" "$d/log"
+  if pid_alive "$pidfile" && rabbitmq_ready; then
+    log "rabbitmq: already running (pid $(cat "$pidfile"))"
+  else
+    stop_pidfile "$pidfile" 30
+    port_open 5672 && {
+      log "rabbitmq: 127.0.0.1:5672 is taken by another process"
+      return 1
+    }
+    : >"$d/rabbitmq-env.conf"
+    echo '[rabbitmq_management].' >"$d/enabled_plugins"
+    echo '[].' >"$d/advanced.config"
+    cat >"$d/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:5672
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672
+loopback_users.guest = true
+vm_memory_high_watermark.absolute = 1GiB
+disk_free_limit.absolute = 50MB
+log.console = true
+log.console.level = info
+log.file = false
+EOF
+    (rabbitmq_env && start_bg "$pidfile" "$(svc_log rabbitmq)" "$RABBITMQ_BIN/rabbitmq-server")
+    wait_until "rabbitmq (AMQP port)" "$pidfile" "$PLEXUS_START_TIMEOUT" port_open 5672 || return 1
+    wait_until "rabbitmq (node boot)" "$pidfile" "$PLEXUS_START_TIMEOUT" \
+      rabbitmqctl_it await_startup --timeout 10 || return 1
+    # The test user (kept across restarts in mnesia; set again each start in case the password changed).
+    if ! rabbitmqctl_it -q list_users | awk '{print $1}' | grep -qx "$RABBITMQ_USER"; then
+      rabbitmqctl_it -q add_user "$RABBITMQ_USER" "$RABBITMQ_PASS" >/dev/null
+    else
+      rabbitmqctl_it -q change_password "$RABBITMQ_USER" "$RABBITMQ_PASS" >/dev/null
+    fi
+    rabbitmqctl_it -q set_user_tags "$RABBITMQ_USER" administrator >/dev/null
+    rabbitmqctl_it -q set_permissions -p / "$RABBITMQ_USER" '.*' '.*' '.*' >/dev/null
+    wait_until "rabbitmq (management API)" "$pidfile" "$PLEXUS_START_TIMEOUT" rabbitmq_ready || return 1
+  fi
+  write_env_fragment rabbitmq \
+    "RABBITMQ_URL=amqp://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:5672" \
+    "RABBITMQ_MGMT_URL=http://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:15672"
+}
+
+rabbitmq_stop() {
+  local pidfile
+  pidfile=$(svc_dir rabbitmq)/pid
+  if pid_alive "$pidfile"; then
+    # A clean broker shutdown first (the server script also turns TERM into this), then by PID.
+    rabbitmqctl_it -q stop >/dev/null 2>&1 || true
+  fi
+  stop_pidfile "$pidfile" 30
+}
+
+rabbitmq_logs() { echo "$(svc_log rabbitmq)"; }
