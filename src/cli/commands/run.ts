@@ -70,7 +70,8 @@ export const runCommand: CommandRegistrar = (program: Command) => {
         io: createEngineIo(),
         python: pythonSettingsFromEnv(),
         logger,
-        onStart: ({ runId, affectedNodes }) => {
+        onStart: ({ runId, affectedNodes, script: loaded }) => {
+          for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
           process.stderr.write(
             `run ${runId} in keyspace ${opts.keyspace}: ${affectedNodes.length} node(s), ${workers} worker(s)\n`,
           );

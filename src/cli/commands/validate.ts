@@ -23,6 +23,7 @@ export const validateCommand: CommandRegistrar = (program: Command) => {
         overrides: parseParamOverrides(opts.param),
         readText: (u) => io.readText(u),
       });
+      for (const w of script.warnings) process.stderr.write(`warning: ${w}\n`);
       const types = new Map<string, number>();
       for (const n of script.nodes.values()) types.set(n.type, (types.get(n.type) ?? 0) + 1);
       const summary = [...types].map(([t, c]) => `${c} ${t}`).join(', ');
