@@ -13,7 +13,7 @@
  * | PLEXUS_RESYNC_PERIOD | periodic re-reconcile of every object | `10m` |
  * | PLEXUS_RECONCILE_WORKERS | keys reconciled in parallel per controller | `2` |
  * | PLEXUS_HEALTH_PORT | port of /metrics, /healthz, /readyz | `8080` |
- * | PLEXUS_IMAGE | image of workers and bridges when a resource names none | (none: such resources are refused) |
+ * | PLEXUS_IMAGE | image of workers and bridges when a resource names none | (none) |
  * | PLEXUS_CASSANDRA_SECRET, PLEXUS_RABBITMQ_SECRET, PLEXUS_S3_SECRET | default connection Secrets (by name, in the resource's namespace) | (none) |
  */
 import fs from 'node:fs';

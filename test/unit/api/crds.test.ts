@@ -92,3 +92,66 @@ describe('toStructuralSchema', () => {
     });
   });
 });
+
+describe('toStructuralSchema: unions', () => {
+  it('turns a union of literals into an enum', () => {
+    expect(
+      toStructuralSchema({
+        description: 'jitter',
+        anyOf: [
+          { const: 'full', type: 'string' },
+          { const: 'none', type: 'string' },
+        ],
+      }),
+    ).toEqual({ description: 'jitter', type: 'string', enum: ['full', 'none'] });
+    expect(toStructuralSchema({ description: 'acks', anyOf: [{ const: -1 }, { const: 1 }] })).toEqual({
+      description: 'acks',
+      type: 'integer',
+      enum: [-1, 1],
+    });
+  });
+
+  it('turns number-or-string into int-or-string, keeping each branch its bounds', () => {
+    expect(
+      toStructuralSchema({
+        description: 'size',
+        anyOf: [
+          { type: 'integer', minimum: 0 },
+          { type: 'string', maxLength: 32, pattern: '^[0-9]+Mi$' },
+        ],
+      }),
+    ).toEqual({
+      description: 'size',
+      minimum: 0,
+      maxLength: 32,
+      pattern: '^[0-9]+Mi$',
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+    });
+  });
+
+  it('turns a typebox Record into additionalProperties and refuses other patternProperties', () => {
+    expect(
+      toStructuralSchema({
+        description: 'headers',
+        type: 'object',
+        maxProperties: 8,
+        patternProperties: { '^(.*)$': { type: 'string', maxLength: 10 } },
+      }),
+    ).toEqual({
+      description: 'headers',
+      type: 'object',
+      maxProperties: 8,
+      additionalProperties: { type: 'string', maxLength: 10 },
+    });
+    expect(() =>
+      toStructuralSchema({ type: 'object', patternProperties: { '^x-': { type: 'string' } } }, 'spec.h'),
+    ).toThrow("schema at 'spec.h' uses patternProperties");
+  });
+
+  it('refuses literals of mixed types', () => {
+    expect(() => toStructuralSchema({ anyOf: [{ const: 1 }, { const: 'a' }] }, 'spec.x')).toThrow(
+      'mixes literal types',
+    );
+  });
+});
