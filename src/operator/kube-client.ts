@@ -3,11 +3,12 @@
  * recorder use the small `KubeClient` interface; the implementation adapts @kubernetes/client-node 1.4
  * (object-parameter API, explicit merge-patch content type, ApiException → typed errors).
  *
- * Every resource is addressed by group/version/plural under /apis, which covers custom resources,
- * coordination.k8s.io Leases and events.k8s.io Events alike, all as plain JSON (no model classes, so
- * timestamps stay the strings the API server sends and expects). The typed model APIs are avoided on
- * purpose: their serializer silently drops keys it does not know by their TypeScript names, e.g. every
- * `x-kubernetes-*` key of a plain CRD object.
+ * Every resource is addressed by group/version/plural: under /apis through CustomObjectsApi (custom
+ * resources, coordination.k8s.io Leases, events.k8s.io Events, batch Jobs), and the core group (/api/v1:
+ * ConfigMaps, Secrets, Pods) through plain REST calls with the same credentials — all as plain JSON (no
+ * model classes, so timestamps stay the strings the API server sends and expects). The typed model APIs
+ * are avoided on purpose: their serializer silently drops keys it does not know by their TypeScript names,
+ * e.g. every `x-kubernetes-*` key of a plain CRD object.
  */
 import {
   ApiException,
@@ -19,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { PlexusError, TransientError } from '../errors/index.js';
 import type { ObjectMeta } from '../api/index.js';
+import { RawJsonClient, type RawRequest } from './raw-client.js';
 
 export interface ResourceType {
   group: string;
@@ -190,6 +192,10 @@ function where(namespace: string, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+function itemPath(rt: ResourceType, namespace: string, name: string): string {
+  return `${collectionPath(rt, namespace)}/${encodeURIComponent(name)}`;
+}
+
 function collectionPath(rt: ResourceType, namespace?: string): string {
   const base = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
   return namespace ? `${base}/namespaces/${namespace}/${rt.plural}` : `${base}/${rt.plural}`;
@@ -201,10 +207,17 @@ const mergePatchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePa
 export class ClientNodeKubeClient implements KubeClient {
   private readonly custom: CustomObjectsApi;
   private readonly watcher: Watch;
+  private readonly raw: RawJsonClient;
 
   constructor(readonly kubeConfig: KubeConfig) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kubeConfig);
+    this.raw = new RawJsonClient(kubeConfig);
+  }
+
+  /** Core-group resources go through plain REST calls (CustomObjectsApi only builds /apis/<group> paths). */
+  private core<T>(req: RawRequest): Promise<T> {
+    return this.raw.request<T>(req);
   }
 
   private gvp(rt: ResourceType) {
@@ -213,6 +226,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async get<T extends KubeObject>(rt: ResourceType, namespace: string, name: string): Promise<T | undefined> {
     try {
+      if (!rt.group) return await this.core<T>({ method: 'GET', path: itemPath(rt, namespace, name) });
       return (
         namespace
           ? await this.custom.getNamespacedCustomObject({ ...this.gvp(rt), namespace, name })
@@ -233,6 +247,21 @@ export class ClientNodeKubeClient implements KubeClient {
       ...(opts.continue ? { _continue: opts.continue } : {}),
     };
     try {
+      if (!rt.group) {
+        const res = await this.core<{
+          items?: T[];
+          metadata?: { resourceVersion?: string; continue?: string };
+        }>({
+          method: 'GET',
+          path: collectionPath(rt, opts.namespace),
+          query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue },
+        });
+        return {
+          items: res.items ?? [],
+          resourceVersion: res.metadata?.resourceVersion ?? '',
+          ...(res.metadata?.continue ? { continue: res.metadata.continue } : {}),
+        };
+      }
       const res = (
         opts.namespace
           ? await this.custom.listNamespacedCustomObject({ ...query, namespace: opts.namespace })
@@ -284,6 +313,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async create<T extends KubeObject>(rt: ResourceType, namespace: string, body: T): Promise<T> {
     try {
+      if (!rt.group) return await this.core<T>({ method: 'POST', path: collectionPath(rt, namespace), body });
       return (
         namespace
           ? await this.custom.createNamespacedCustomObject({ ...this.gvp(rt), namespace, body })
@@ -301,6 +331,7 @@ export class ClientNodeKubeClient implements KubeClient {
     body: T,
   ): Promise<T> {
     try {
+      if (!rt.group) return await this.core<T>({ method: 'PUT', path: itemPath(rt, namespace, name), body });
       return (
         namespace
           ? await this.custom.replaceNamespacedCustomObject({ ...this.gvp(rt), namespace, name, body })
@@ -318,6 +349,14 @@ export class ClientNodeKubeClient implements KubeClient {
     patch: object,
   ): Promise<T> {
     try {
+      if (!rt.group) {
+        return await this.core<T>({
+          method: 'PATCH',
+          path: itemPath(rt, namespace, name),
+          body: patch,
+          contentType: PatchStrategy.MergePatch,
+        });
+      }
       return (
         namespace
           ? await this.custom.patchNamespacedCustomObject(
@@ -341,6 +380,14 @@ export class ClientNodeKubeClient implements KubeClient {
     patch: object,
   ): Promise<T> {
     try {
+      if (!rt.group) {
+        return await this.core<T>({
+          method: 'PATCH',
+          path: `${itemPath(rt, namespace, name)}/status`,
+          body: patch,
+          contentType: PatchStrategy.MergePatch,
+        });
+      }
       return (await this.custom.patchNamespacedCustomObjectStatus(
         { ...this.gvp(rt), namespace, name, body: patch },
         mergePatchOptions,
@@ -352,7 +399,9 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async delete(rt: ResourceType, namespace: string, name: string): Promise<boolean> {
     try {
-      if (namespace) await this.custom.deleteNamespacedCustomObject({ ...this.gvp(rt), namespace, name });
+      if (!rt.group) await this.core({ method: 'DELETE', path: itemPath(rt, namespace, name) });
+      else if (namespace)
+        await this.custom.deleteNamespacedCustomObject({ ...this.gvp(rt), namespace, name });
       else await this.custom.deleteClusterCustomObject({ ...this.gvp(rt), name });
       return true;
     } catch (err) {
@@ -381,6 +430,11 @@ export const CRDS_RESOURCE: ResourceType = {
   plural: 'customresourcedefinitions',
   kind: 'CustomResourceDefinition',
 };
+/** Core and batch resources a controller typically reads or owns. */
+export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
+export const PODS: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
+export const JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' };
 export const LEASES: ResourceType = {
   group: 'coordination.k8s.io',
   version: 'v1',
