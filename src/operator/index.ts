@@ -91,3 +91,12 @@ export { Manager, type ManagerOptions, type ManagerExit } from './manager.js';
 export { DATARUN_RESOURCE, STREAMBRIDGE_RESOURCE } from './resources.js';
 export { operatorConfigFromEnv, parseDurationMs, type OperatorConfig, type ConfigSources } from './config.js';
 export { runOperator, type RunOperatorOptions, type OperatorContext } from './run.js';
+export {
+  addFinalizer,
+  removeFinalizer,
+  hasFinalizer,
+  isBeingDeleted,
+  controllerReference,
+  controllerKey,
+  childName,
+} from './finalizers.js';

@@ -4,6 +4,9 @@ import type { DataRun, DataRunStatus } from '../../../src/api/index.js';
 import {
   DATARUN_RESOURCE,
   Manager,
+  addFinalizer,
+  isBeingDeleted,
+  removeFinalizer,
   isConflict,
   setConditions,
   writeStatus,
@@ -135,5 +138,32 @@ describe('Manager with a controller', () => {
     stop.abort();
     expect(await running).toBe('stopped');
     expect(reconciled.filter((k) => k === `${env.namespace}/m1`).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('finalizers', () => {
+  it('keeps a deleted DataRun until the controller removes its finalizer', async () => {
+    const created = await env.client.create<DataRun>(DATARUN_RESOURCE, env.namespace, run('fin'));
+    const withFinalizer = await addFinalizer(env.client, DATARUN_RESOURCE, created, 'plexus.dev/cleanup');
+    expect(withFinalizer.metadata.finalizers).toEqual(['plexus.dev/cleanup']);
+    expect(await addFinalizer(env.client, DATARUN_RESOURCE, withFinalizer, 'plexus.dev/cleanup')).toBe(
+      withFinalizer,
+    );
+
+    // A finalizer edit computed from a stale object is refused.
+    const stale = await addFinalizer(env.client, DATARUN_RESOURCE, created, 'plexus.dev/other').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isConflict(stale)).toBe(true);
+
+    await env.client.delete(DATARUN_RESOURCE, env.namespace, 'fin');
+    const deleting = await env.client.get<DataRun>(DATARUN_RESOURCE, env.namespace, 'fin');
+    expect(deleting && isBeingDeleted(deleting)).toBe(true);
+
+    await removeFinalizer(env.client, DATARUN_RESOURCE, deleting!, 'plexus.dev/cleanup');
+    await eventually('object gone', async () =>
+      (await env.client.get(DATARUN_RESOURCE, env.namespace, 'fin')) === undefined ? true : undefined,
+    );
   });
 });
