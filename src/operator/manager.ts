@@ -72,7 +72,8 @@ export class Manager {
   async run(signal: AbortSignal): Promise<ManagerExit> {
     for (const inf of this.informers) inf.start();
     try {
-      await Promise.all(this.informers.map((i) => i.waitForSync()));
+      // Caches fill while the API server is reachable; a stop request must not wait for that.
+      await Promise.race([Promise.all(this.informers.map((i) => i.waitForSync())), aborted(signal)]);
       if (signal.aborted) return 'stopped';
       this.log.info({ informers: this.informers.length }, 'caches synced');
       if (!this.elector) {
@@ -100,4 +101,9 @@ export class Manager {
   private async runControllers(signal: AbortSignal): Promise<void> {
     await Promise.all(this.controllers.map((c) => c.run(signal)));
   }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
