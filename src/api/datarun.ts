@@ -153,6 +153,7 @@ export const DataRunWorkers = Type.Object(
   {
     additionalProperties: false,
     description: 'The worker pods that process batches.',
+    default: {},
     'x-kubernetes-validations': [
       {
         rule: '!has(self.volumeMounts) || self.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name))',

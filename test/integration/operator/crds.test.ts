@@ -59,6 +59,11 @@ describe('CRDs on a real kube-apiserver', () => {
     expect(created.metadata.generation).toBe(1);
   });
 
+  it('fills in the workers block of a DataRun that has none', async () => {
+    const created = await env.client.create<DataRun>(DATARUN_RESOURCE, env.namespace, dataRun('no-workers'));
+    expect(created.spec.workers).toEqual({ replicas: 1, concurrency: 4 });
+  });
+
   it.each([
     ['schema: replicas above the maximum', { workers: { replicas: 1000 } }, 'spec.workers.replicas'],
     ['schema: unknown cleanup policy', { cleanupPolicy: 'Delete' }, 'spec.cleanupPolicy'],

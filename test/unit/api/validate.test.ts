@@ -123,6 +123,10 @@ describe('validateDataRun', () => {
     expect((input.spec as Record<string, unknown>).cleanupPolicy).toBeUndefined();
   });
 
+  it('fills in the workers block when it is absent', () => {
+    expect(parseDataRun(dataRun({})).spec.workers).toEqual({ replicas: 1, concurrency: 4 });
+  });
+
   it.each([
     ['no script source', { script: {} }, 'spec.script', 'exactly one of configMapKeyRef, inline or url'],
     [
