@@ -44,7 +44,7 @@ describe('Informer against the real API server', () => {
     await env.client.create(DATARUN_RESOURCE, env.namespace, run('r1'));
     await eventually('add r1', () => events.includes('add r1') || undefined);
     // Let a few watches time out on the server (timeoutSeconds ≈ 1 s) between changes.
-    await new Promise((r) => setTimeout(r, 2500));
+    await eventually('two server-side watch timeouts', () => (informer.connects >= 3 ? true : undefined));
     await env.client.mergePatch(DATARUN_RESOURCE, env.namespace, 'r1', {
       spec: { workers: { replicas: 5 } },
     });
