@@ -105,7 +105,8 @@ wait_until() {
       return 1
     fi
     if ((SECONDS - start >= timeout)); then
-      log "$what: not ready after ${timeout}s"
+      log "$what: not ready after ${timeout}s; the last check said:"
+      "$@" >&2 || true
       return 1
     fi
     sleep 1

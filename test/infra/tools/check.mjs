@@ -24,17 +24,24 @@ async function cql(contactPoint = '127.0.0.1:9042') {
 
 async function kafka(broker = '127.0.0.1:9092') {
   const { Kafka, logLevel } = require('kafkajs');
-  const admin = new Kafka({
+  const client = new Kafka({
     clientId: 'plexus-infra-check',
     brokers: [broker],
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
     connectionTimeout: 3000,
-  }).admin();
+  });
+  const admin = client.admin();
   await admin.connect();
   try {
     const cluster = await admin.describeCluster();
     await admin.listTopics();
+    // The group and producer-id coordinators come up lazily on first use (creating __consumer_offsets):
+    // ready means they answer, so the first consumer group of a test does not meet "coordinator is loading".
+    await admin.fetchOffsets({ groupId: 'plexus-infra-check', topics: [] });
+    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 2 } });
+    await producer.connect();
+    await producer.disconnect();
     return `Kafka cluster ${cluster.clusterId}, controller ${cluster.controller}`;
   } finally {
     await admin.disconnect();
