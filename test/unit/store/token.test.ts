@@ -11,7 +11,9 @@ import {
 
 describe('tokenOf (Cassandra Murmur3Partitioner of a BIGINT key)', () => {
   // token(1) and token(2) as printed by cqlsh `select id, token(id)` on a real Cassandra with a bigint key;
-  // the others are published Murmur3 test vectors for 8-byte big-endian keys.
+  // the others are published Murmur3 test vectors for 8-byte big-endian keys. tokenOf was also compared
+  // with `SELECT id, token(id)` on the project's Cassandra 5 test server for these keys and 200 pseudo-random
+  // ones (all equal).
   test.each<[bigint, bigint]>([
     [0n, 2945182322382062539n],
     [1n, 6292367497774912474n],
