@@ -88,6 +88,34 @@ describe('processors', () => {
     ]);
   });
 
+  test('lookup: the left key comes from left fields named like the index components (Capillaries quirk)', async () => {
+    const nodes = shopNodes({
+      by_customer_name: {
+        type: 'table_lookup_table',
+        r: { table: 'orders' },
+        // join_on names r.customer, but the index component is order_id: the left row's order_id is used
+        l: { index_name: 'idx_items_order_id', join_on: 'r.customer', group: true, join_type: 'inner' },
+        w: {
+          name: 'by_customer_name',
+          fields: {
+            order_id: { expression: 'r.order_id', type: 'string' },
+            n: { expression: 'count()', type: 'int' },
+          },
+        },
+      },
+    });
+    await sb.load(nodes);
+    await sb.run('read_orders');
+    await sb.run('read_items');
+    await sb.run('by_customer_name');
+    expect(show(await sb.rows('by_customer_name', 'order_id'))).toEqual([
+      'order_id=o1 n=2',
+      'order_id=o2 n=1',
+      'order_id=o3 n=2',
+      'order_id=o4 n=1',
+    ]);
+  });
+
   test('lookup: grouped left join aggregates; no right rows → defaults', async () => {
     sb.file('items_1.csv', 'o3,3,12.50\no3,1,49.90\n');
     await sb.run('read_orders');
