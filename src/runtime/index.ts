@@ -25,3 +25,4 @@ export {
 } from './status.js';
 export { runLocal, type LocalRunOptions, type LocalRunResult, type NodeSummary } from './local.js';
 export { createEngineIo } from './engine-io.js';
+export { runScriptLoader, type RunScriptLoaderOptions } from './script-loader.js';
