@@ -50,13 +50,21 @@ svc_log() { echo "$PLEXUS_STATE_DIR/$1/$1.log"; }
 # True when 127.0.0.1:<port> accepts TCP connections.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pid_alive <pidfile>
+# The kernel's start time of a process (field 22 of /proc/<pid>/stat): with the pid it identifies the
+# process, so a pid file left over from an earlier boot or run never matches a recycled pid.
+proc_start_time() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
+
+# pid_alive <pidfile>: the process recorded by start_bg is still running.
 pid_alive() {
-  local pid
+  local pid start
   [ -s "$1" ] || return 1
-  pid=$(cat "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  read -r pid start <"$1" || true
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -z "$start" ] || [ "$(proc_start_time "$pid")" = "$start" ]
 }
+
+# The pid recorded in a pid file.
+pidfile_pid() { awk '{ print $1; exit }' "$1"; }
 
 # start_bg <pidfile> <logfile> <command...>: starts the command in its own session (so it and its
 # children can be stopped as one process group) with stdin closed, appending to the log.
@@ -67,7 +75,7 @@ start_bg() {
   printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$logfile"
   # fd 9 is the flock of with_lock: the service must not inherit (and hold) it.
   setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
-  echo $! >"$pidfile"
+  echo "$! $(proc_start_time $!)" >"$pidfile"
 }
 
 # stop_pidfile <pidfile> [timeout-seconds]: TERM to the process group started by start_bg, then KILL.
@@ -77,7 +85,7 @@ stop_pidfile() {
     rm -f "$pidfile"
     return 0
   fi
-  pid=$(cat "$pidfile")
+  pid=$(pidfile_pid "$pidfile")
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < timeout * 5; i++)); do
     kill -0 "$pid" 2>/dev/null || break
@@ -106,7 +114,7 @@ wait_until() {
     fi
     if ((SECONDS - start >= timeout)); then
       log "$what: not ready after ${timeout}s; the last check said:"
-      "$@" >&2 || true
+      PLEXUS_CHECK_VERBOSE=1 "$@" >&2 || true
       return 1
     fi
     sleep 1
@@ -205,5 +213,36 @@ write_services_env() {
   mv -f "$tmp" "$SERVICES_ENV_FILE"
 }
 
+# apt_install <package...>: installs Debian packages (apt-get update once per run), serialised by a lock.
+apt_install() {
+  local stamp="$PLEXUS_STATE_DIR/.apt-updated"
+  export DEBIAN_FRONTEND=noninteractive
+  [ -f "$stamp" ] || { with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get update -qq && touch "$stamp"; } || return 1
+  log "apt-get install $*"
+  with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The machine's tools the harness needs (installed from Debian when missing; Go must be the machine's own,
+# Debian's is too old for these modules).
+ensure_prereqs() {
+  local missing=()
+  command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v flock >/dev/null || missing+=(util-linux)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ -x "$JAVA17_HOME/bin/java" ] || missing+=(openjdk-17-jdk-headless)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}" || die "could not install ${missing[*]} with apt-get"
+  fi
+  command -v go >/dev/null || die "Go is not installed (the machine's Go >= 1.25 builds kube-apiserver, etcd, helm, MinIO)"
+}
+
 # Runs a readiness/client check of test/infra/tools/check.mjs (uses the repository's node_modules).
-node_check() { (cd "$REPO_DIR" && node "$INFRA_DIR/tools/check.mjs" "$@"); }
+# Quiet unless PLEXUS_CHECK_VERBOSE is set (wait_until sets it for its last, reported attempt).
+node_check() {
+  if [ -n "${PLEXUS_CHECK_VERBOSE:-}" ]; then
+    (cd "$REPO_DIR" && NODE_NO_WARNINGS=1 node "$INFRA_DIR/tools/check.mjs" "$@")
+  else
+    (cd "$REPO_DIR" && NODE_NO_WARNINGS=1 node "$INFRA_DIR/tools/check.mjs" "$@") >/dev/null 2>&1
+  fi
+}

@@ -26,6 +26,7 @@ else
   done
 fi
 
+ensure_prereqs
 [ -d "$REPO_DIR/node_modules" ] || die "node_modules is missing: run 'npm ci' in $REPO_DIR first"
 
 # One service: install what is missing, start it, wait for it (serialised per service between

@@ -25,7 +25,7 @@ cassandra_start() {
   d=$(svc_dir cassandra)
   pidfile=$d/pid
   if pid_alive "$pidfile" && cassandra_ready; then
-    log "cassandra: already running (pid $(cat "$pidfile"))"
+    log "cassandra: already running (pid $(pidfile_pid "$pidfile"))"
   else
     stop_pidfile "$pidfile" 60
     port_open 9042 && {

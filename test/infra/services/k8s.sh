@@ -106,7 +106,7 @@ k8s_start() {
     return 1
   }
   if pid_alive "$d/etcd.pid" && etcd_ready; then
-    log "k8s: etcd already running (pid $(cat "$d/etcd.pid"))"
+    log "k8s: etcd already running (pid $(pidfile_pid "$d/etcd.pid"))"
   else
     stop_pidfile "$d/etcd.pid" 20
     port_open "$ETCD_PORT" && {
@@ -122,7 +122,7 @@ k8s_start() {
     wait_until "k8s (etcd)" "$d/etcd.pid" "$PLEXUS_START_TIMEOUT" etcd_ready || return 1
   fi
   if pid_alive "$d/kube-apiserver.pid" && apiserver_ready; then
-    log "k8s: kube-apiserver already running (pid $(cat "$d/kube-apiserver.pid"))"
+    log "k8s: kube-apiserver already running (pid $(pidfile_pid "$d/kube-apiserver.pid"))"
   else
     stop_pidfile "$d/kube-apiserver.pid" 30
     port_open "$K8S_API_PORT" && {

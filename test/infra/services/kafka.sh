@@ -36,7 +36,7 @@ kafka_start() {
   d=$(svc_dir kafka)
   pidfile=$d/pid
   if pid_alive "$pidfile" && kafka_ready; then
-    log "kafka: already running (pid $(cat "$pidfile"))"
+    log "kafka: already running (pid $(pidfile_pid "$pidfile"))"
   else
     stop_pidfile "$pidfile" 60
     local p

@@ -22,7 +22,7 @@ kinesis_start() {
   d=$(svc_dir kinesis)
   pidfile=$d/pid
   if pid_alive "$pidfile" && kinesis_ready; then
-    log "kinesis: already running (pid $(cat "$pidfile"))"
+    log "kinesis: already running (pid $(pidfile_pid "$pidfile"))"
   else
     stop_pidfile "$pidfile" 20
     local p

@@ -10,18 +10,13 @@ RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 rabbitmq_install() {
   [ -x "$RABBITMQ_BIN/rabbitmq-server" ] && return 0
   log "rabbitmq: installing Debian's rabbitmq-server"
-  export DEBIAN_FRONTEND=noninteractive
-  # Serialise with any other apt user of this run.
-  with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get update -qq
-  with_lock "$PLEXUS_CACHE_DIR/.apt.lock" apt-get install -y -qq --no-install-recommends rabbitmq-server \
-    >>"$(svc_dir rabbitmq)/install.log" 2>&1 || {
+  apt_install rabbitmq-server >>"$(svc_dir rabbitmq)/install.log" 2>&1 || {
     tail_log "$(svc_dir rabbitmq)/install.log"
     return 1
   }
   # The package may have started the system node (where no policy-rc.d forbids it); this harness runs
   # its own node, so stop that one to free 5672/15672.
-  if "$RABBITMQ_BIN/rabbitmqctl" -n rabbit@localhost -q ping >/dev/null 2>&1 ||
-    /usr/sbin/rabbitmqctl -q ping >/dev/null 2>&1; then
+  if /usr/sbin/rabbitmqctl -q ping >/dev/null 2>&1; then
     log "rabbitmq: stopping the system node the package started"
     service rabbitmq-server stop >/dev/null 2>&1 || /usr/sbin/rabbitmqctl -q stop >/dev/null 2>&1 || true
   fi
@@ -57,7 +52,7 @@ rabbitmq_start() {
   pidfile=$d/pid
   mkdir -p "$d/mnesia" "$d/log"
   if pid_alive "$pidfile" && rabbitmq_ready; then
-    log "rabbitmq: already running (pid $(cat "$pidfile"))"
+    log "rabbitmq: already running (pid $(pidfile_pid "$pidfile"))"
   else
     stop_pidfile "$pidfile" 30
     port_open 5672 && {
