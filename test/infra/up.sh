@@ -4,6 +4,7 @@
 #
 #   test/infra/up.sh                 # every service: rabbitmq cassandra kafka kinesis k8s s3 helm
 #   test/infra/up.sh s3 kafka        # a subset (aliases: minio=s3, kube=k8s)
+#   test/infra/up.sh --install-only  # build/install what is missing, start nothing
 #
 # Builds are cached in ${PLEXUS_CACHE_DIR:-$HOME/.cache/plexus}, state and logs live in
 # ${PLEXUS_STATE_DIR:-/tmp/plexus-it}/<service>/. Starting a running service again is a no-op.
@@ -16,15 +17,17 @@ for f in "$INFRA_DIR"/services/*.sh; do
   . "$f"
 done
 
+install_only=false
 selected=()
-if [ $# -eq 0 ]; then
-  selected=("${ALL_SERVICES[@]}")
-else
-  for a in "$@"; do
-    s=$(canonical_service "$a") || die "unknown service '$a' (known: ${ALL_SERVICES[*]}; aliases minio, kube)"
-    selected+=("$s")
-  done
-fi
+for a in "$@"; do
+  if [ "$a" = --install-only ]; then
+    install_only=true
+    continue
+  fi
+  s=$(canonical_service "$a") || die "unknown service '$a' (known: ${ALL_SERVICES[*]}; aliases minio, kube)"
+  selected+=("$s")
+done
+[ ${#selected[@]} -gt 0 ] || selected=("${ALL_SERVICES[@]}")
 
 ensure_prereqs
 [ -d "$REPO_DIR/node_modules" ] || die "node_modules is missing: run 'npm ci' in $REPO_DIR first"
@@ -37,7 +40,7 @@ up_one() {
     log "$svc: installation failed"
     return 1
   }
-  "${svc}_start"
+  $install_only || "${svc}_start"
 }
 bring_up() {
   mkdir -p "$(svc_dir "$1")"
@@ -59,7 +62,7 @@ for svc in "${selected[@]}"; do
   fi
 done
 
-write_services_env
+$install_only || write_services_env
 
 if [ ${#failed[@]} -gt 0 ]; then
   for svc in "${failed[@]}"; do
@@ -69,4 +72,8 @@ if [ ${#failed[@]} -gt 0 ]; then
   log "services that failed to start: ${failed[*]} (after $((SECONDS - t0))s)"
   exit 1
 fi
-log "all up in $((SECONDS - t0))s: ${selected[*]} -> $SERVICES_ENV_FILE"
+if $install_only; then
+  log "all installed in $((SECONDS - t0))s: ${selected[*]}"
+else
+  log "all up in $((SECONDS - t0))s: ${selected[*]} -> $SERVICES_ENV_FILE"
+fi
