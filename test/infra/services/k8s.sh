@@ -13,6 +13,9 @@ ETCD_BIN=$PLEXUS_CACHE_DIR/etcd-$ETCD_VERSION/etcd
 K8S_API_PORT=6443
 ETCD_PORT=2379
 ETCD_PEER_PORT=2380
+# The harness PKI is made once per machine and kept with the cache, so every state dir (a developer's,
+# CI's) serves the same CA and admin credentials and a kubeconfig stays valid across restarts and wipes.
+K8S_PKI_DIR=$PLEXUS_CACHE_DIR/k8s-test-pki
 
 k8s_build() {
   local minor v=k8s.io/component-base/version
@@ -32,13 +35,13 @@ k8s_install() {
   }
 }
 
-# The harness PKI, made once per state dir: a CA, the API server's serving cert (127.0.0.1/localhost),
+# The harness PKI, made once (see K8S_PKI_DIR): a CA, the API server's serving cert (127.0.0.1/localhost),
 # an admin client cert (system:masters) and the service-account signing key.
 k8s_pki() {
-  local p
-  p=$(svc_dir k8s)/pki
+  local p=$K8S_PKI_DIR
   [ -f "$p/admin.crt" ] && return 0
   mkdir -p "$p"
+  chmod 700 "$p"
   (
     cd "$p"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj /CN=plexus-it-ca \
@@ -62,7 +65,7 @@ k8s_pki() {
 k8s_kubeconfig() {
   local d p
   d=$(svc_dir k8s)
-  p=$d/pki
+  p=$K8S_PKI_DIR
   cat >"$d/kubeconfig.tmp" <<EOF
 apiVersion: v1
 kind: Config
@@ -88,8 +91,7 @@ EOF
 }
 
 k8s_curl() {
-  local p
-  p=$(svc_dir k8s)/pki
+  local p=$K8S_PKI_DIR
   curl -sf --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" "https://127.0.0.1:$K8S_API_PORT$1"
 }
 
@@ -101,7 +103,7 @@ k8s_start() {
   local d
   d=$(svc_dir k8s)
   mkdir -p "$d/etcd-data"
-  k8s_pki || {
+  with_lock "$PLEXUS_CACHE_DIR/.k8s-pki.lock" k8s_pki || {
     log "k8s: could not create the PKI with openssl"
     return 1
   }
@@ -129,11 +131,12 @@ k8s_start() {
       log "k8s: 127.0.0.1:$K8S_API_PORT is taken by another process"
       return 1
     }
-    local p=$d/pki
+    local p=$K8S_PKI_DIR
+    mkdir -p "$d/cert-dir"
     start_bg "$d/kube-apiserver.pid" "$d/kube-apiserver.log" "$KUBE_APISERVER_BIN" \
       --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
       --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$K8S_API_PORT" \
-      --cert-dir="$p" --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
+      --cert-dir="$d/cert-dir" --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
       --client-ca-file="$p/ca.crt" --authorization-mode=RBAC \
       --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$p/sa.key" \
       --service-account-signing-key-file="$p/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
