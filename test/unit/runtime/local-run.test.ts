@@ -73,6 +73,25 @@ describe('runLocal', () => {
     expect(events.filter((e) => e.kind === 'run-end')).toHaveLength(1);
   });
 
+  test('worker threads: the same results with batches in two threads', async () => {
+    const res = await runLocal({
+      stateDir: path.join(dir, 'state'),
+      ks: 'shop',
+      scriptUrl: writeScript(shopNodes()),
+      paramsUrl: path.join(dir, 'params.json'),
+      startNodes: ['read_orders', 'read_items'],
+      workers: 2,
+      threads: true,
+      io: createEngineIo(),
+    });
+    expect(res.ok).toBe(true);
+    expect(res.nodes.find((n) => n.node === 'order_totals')!.rowsOut).toBe(4);
+    expect(res.nodes.find((n) => n.node === 'read_items')!.rowsOut).toBe(5);
+    expect(fs.readFileSync(path.join(dir, 'out', 'totals_00000.csv'), 'utf8')).toMatch(
+      /^order_id,"total,eur",n\r\n/,
+    );
+  });
+
   test('a failed batch fails its node and every node downstream; nothing is reported as success', async () => {
     fs.writeFileSync(path.join(dir, 'items_1.csv'), 'o3,3,12.50\no3,x,49.90\n');
     const res = await run(writeScript(shopNodes()), ['read_orders', 'read_items']);
