@@ -37,7 +37,12 @@ describe('RabbitMQ → S3 (real broker, real S3-compatible server)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  function bridgeConfig(name: string, folder: string, extra = '', buffer = '') {
+  function bridgeConfig(
+    name: string,
+    folder: string,
+    extra = '',
+    buffer = 'commitFileSize: 64Ki, commitDuration: 300ms',
+  ) {
     return parseBridgeConfig(
       `
 name: ${name}
@@ -47,7 +52,7 @@ source:
 sink:
   type: s3
   s3: ${s3Block(env, bucket, folder, extra)}
-buffer: { bufferPath: ${dir}, commitFileSize: 64Ki, commitDuration: 300ms, uploadEvery: 200ms${buffer} }
+buffer: { bufferPath: ${dir}, uploadEvery: 200ms, ${buffer} }
 backoff: { initial: 100ms, max: 1s }
 `,
       `${name}.yaml`,
@@ -84,7 +89,7 @@ backoff: { initial: 100ms, max: 1s }
     // 12 MiB segments of near-incompressible-free text: gzip shrinks them, multipart needs > 5 MiB, so
     // use no gzip for the multipart object and check both paths with two bridges.
     const big = createBridge(
-      bridgeConfig(`${run}-b`, `${run}/big`, 'partSize: 5Mi', ', commitFileSize: 12Mi, commitDuration: 1m'),
+      bridgeConfig(`${run}-b`, `${run}/big`, 'partSize: 5Mi', 'commitFileSize: 12Mi, commitDuration: 1m'),
       {
         registry: freshRegistry(),
         logger,
