@@ -155,8 +155,18 @@ backoff: { initial: 100ms, max: 1s }
     expect(t.checksum).toBe(tally(sent, sent).checksum);
     // At-least-once: a duplicate can only be a message RabbitMQ redelivered (and the bridge counted).
     expect(t.duplicates).toBeLessThanOrEqual(redelivered);
+    // What the restarts found (random kill points): half-written active segments, committed segments not
+    // yet uploaded, torn records.
+    const log = fs.readFileSync(logFile, 'utf8');
+    const count = (re: RegExp): number => (log.match(re) ?? []).length;
+    const found = {
+      activeSegmentsRecovered: count(/committing the segment a previous process left/g),
+      leftoverUploads: count(/uploading segments left by a previous process first/g),
+      tornRecordsDropped: count(/dropping a torn last record/g),
+    };
+    expect(found.activeSegmentsRecovered + found.leftoverUploads).toBeGreaterThan(0);
     process.stdout.write(
-      `crash test: ${TOTAL} sent, ${t.unique} unique in S3, ${t.duplicates} duplicates, ${redelivered} redeliveries counted, ${kills} kills\n`,
+      `crash test: ${TOTAL} sent, ${t.unique} unique in S3, ${t.duplicates} duplicates, ${redelivered} redeliveries counted, ${kills} kills, restarts found ${JSON.stringify(found)}\n`,
     );
     fs.rmSync(dir, { recursive: true, force: true });
   }, 600_000);
