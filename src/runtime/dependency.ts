@@ -110,8 +110,8 @@ export function evaluatePolicy(
           cmd: rule.cmd,
           runId: e.runId,
           reason:
-            `${dep}: run ${e.runId} (run ${runStatusName(e.runStatus)}, node ${statusName(e.nodeStatus)}) ` +
-            `matched rule ${i + 1} of policy ${policy.name} → ${rule.cmd}`,
+            `${dep} is ${statusName(e.nodeStatus)} in run ${e.runId} (run ${runStatusName(e.runStatus)}): ` +
+            `${rule.cmd} by rule ${i + 1} of policy ${policy.name}`,
         };
       }
     }

@@ -103,7 +103,19 @@ export function formatSummary(ks: string, r: LocalRunResult): string {
   }
   const failed = r.nodes.filter((n) => n.status !== NodeStatus.Success);
   for (const n of failed) {
-    for (const f of n.failures) out.push(`node ${n.node} batch ${f.batchIdx} failed: ${f.message}`);
+    const byMessage = new Map<string, number[]>();
+    for (const f of n.failures) {
+      const prefix = `node ${n.node}: `;
+      const message = f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message;
+      byMessage.set(message, [...(byMessage.get(message) ?? []), f.batchIdx]);
+    }
+    for (const [message, batches] of byMessage) {
+      const which =
+        batches.length === 1
+          ? `batch ${batches[0]}`
+          : `${batches.length} batches (${formatIndexes(batches)})`;
+      out.push(`node ${n.node} ${which} failed: ${message}`);
+    }
     if (n.failures.length === 0 && n.status === NodeStatus.None) out.push(`node ${n.node} did not run`);
   }
   for (const u of r.undelivered) out.push(`not processed: ${u}`);
@@ -112,4 +124,17 @@ export function formatSummary(ks: string, r: LocalRunResult): string {
     for (const f of r.files) out.push(`  ${f}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** 0,1,2,5,7,8 → "0-2, 5, 7-8" */
+function formatIndexes(list: readonly number[]): string {
+  const sorted = [...new Set(list)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i]!;
+    let end = start;
+    while (sorted[i + 1] === end + 1) end = sorted[++i]!;
+    parts.push(start === end ? String(start) : `${start}-${end}`);
+  }
+  return parts.join(', ');
 }
