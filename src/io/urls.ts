@@ -161,8 +161,9 @@ function s3Error(url: string, action: string, err: unknown): PlexusError {
   if (err instanceof PlexusError) return err;
   const name = (err as { name?: string } | undefined)?.name ?? '';
   const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-  if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
-    return new UserInputError('S3_NO_SUCH_KEY', `cannot ${action} ${url}: no such key (NoSuchKey)`, {
+  const shown = name && name !== 'Unknown' && name !== 'Error' ? name : status ? `HTTP ${status}` : '';
+  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
+    return new UserInputError('S3_CREDENTIALS', `cannot ${action} ${url}: credentials rejected (${name})`, {
       cause: err,
     });
   }
@@ -175,24 +176,22 @@ function s3Error(url: string, action: string, err: unknown): PlexusError {
       },
     );
   }
+  if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
+    return new UserInputError('S3_NO_SUCH_KEY', `cannot ${action} ${url}: no such key (NoSuchKey)`, {
+      cause: err,
+    });
+  }
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
     return new UserInputError(
       'S3_ACCESS_DENIED',
-      `cannot ${action} ${url}: access denied (${name || status})`,
+      `cannot ${action} ${url}: access denied (${shown || 'HTTP 403'})`,
       {
         cause: err,
       },
     );
   }
-  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
-    return new UserInputError('S3_CREDENTIALS', `cannot ${action} ${url}: credentials rejected (${name})`, {
-      cause: err,
-    });
-  }
-  const detail = status ? `HTTP ${status} ${name}` : name || errorMessage(err);
-  return new TransientError('S3_IO', `cannot ${action} ${url}: ${detail}: ${errorMessage(err)}`, {
-    cause: err,
-  });
+  const detail = status ? `${shown}: ${errorMessage(err)}` : errorMessage(err);
+  return new TransientError('S3_IO', `cannot ${action} ${url}: ${detail}`, { cause: err });
 }
 
 function tmpName(finalPath: string): string {

@@ -1,7 +1,8 @@
 import fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { UrlIo, readCsvRecords } from '../../../src/io/index.js';
+import { ParquetTableWriter, UrlIo, readCsvRecords, readParquetUrl } from '../../../src/io/index.js';
+import { DateTime, Decimal } from '../../../src/values/index.js';
 import { requireService } from '../services.js';
 
 // Real S3-compatible server started by test/infra/up.sh.
@@ -95,6 +96,24 @@ test('NoSuchKey and NoSuchBucket are clear errors naming the URL', async () => {
   await expect(w.commit()).rejects.toMatchObject({ code: 'S3_NO_SUCH_BUCKET' });
 });
 
+test('an unreachable endpoint is a transient error naming the URL', async () => {
+  const down = new UrlIo({
+    env: {},
+    s3: {
+      endpoint: 'http://127.0.0.1:9',
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+      region: 'us-east-1',
+      forcePathStyle: true,
+    },
+  });
+  await expect(down.readText('s3://b/k.csv')).rejects.toMatchObject({
+    name: 'TransientError',
+    message: expect.stringMatching(/^cannot read s3:\/\/b\/k\.csv: .*ECONNREFUSED/),
+  });
+  down.close();
+});
+
 test('wrong credentials are reported', async () => {
   const bad = new UrlIo({
     env: {},
@@ -106,8 +125,47 @@ test('wrong credentials are reported', async () => {
       forcePathStyle: true,
     },
   });
-  await expect(bad.readText(`s3://${bucket}/${prefix}/dir/out.csv`)).rejects.toMatchObject({
-    message: expect.stringContaining(`cannot read s3://${bucket}/${prefix}/dir/out.csv`),
+  const url = `s3://${bucket}/${prefix}/dir/out.csv`;
+  await expect(bad.readText(url)).rejects.toMatchObject({
+    code: 'S3_CREDENTIALS',
+    message: `cannot read ${url}: credentials rejected (InvalidAccessKeyId)`,
   });
+  const w = await bad.openWrite(url);
+  w.stream.write('x');
+  await expect(w.commit()).rejects.toMatchObject({ code: 'S3_CREDENTIALS' });
   bad.close();
+});
+
+test('Parquet written to s3:// and read back through a temporary download', async () => {
+  const url = `s3://${bucket}/${prefix}/out.parquet`;
+  const w = await io.openWrite(url);
+  const pq = new ParquetTableWriter(w.stream, [
+    { name: 'id', type: 'int' },
+    { name: 'amount', type: 'decimal2' },
+    { name: 'at', type: 'datetime' },
+  ]);
+  await pq.writeRows([
+    [1n, new Decimal('10.5'), new DateTime(1_500_000_000_000)],
+    [2n, new Decimal('-0.01'), DateTime.zero()],
+  ]);
+  await pq.finish();
+  await w.commit();
+  const rows = [];
+  for await (const r of readParquetUrl(
+    url,
+    {
+      columns: [
+        { name: 'id', column: 'id' },
+        { name: 'amount', column: 'amount' },
+        { name: 'at', column: 'at' },
+      ],
+    },
+    io,
+  )) {
+    rows.push([r.id, (r.amount as Decimal).toFixed(2), (r.at as DateTime).epochMs]);
+  }
+  expect(rows).toEqual([
+    [1n, '10.50', 1_500_000_000_000],
+    [2n, '-0.01', DateTime.ZERO_EPOCH_MS],
+  ]);
 });
