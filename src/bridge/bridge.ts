@@ -146,7 +146,10 @@ export class Bridge {
     await this.sink.start(this.context('sink', this.sinkAbort.signal));
     if (this.deadLetter) await this.deadLetter.start(this.context('deadLetter', this.sinkAbort.signal));
     this.refreshBuffer();
-    this.statsTimer = setInterval(() => this.refreshBuffer(), 1000);
+    this.statsTimer = setInterval(() => {
+      this.refreshBuffer();
+      this.state.flushMetrics();
+    }, 1000);
     this.statsTimer.unref();
     const ctx: SourceContext = {
       ...this.context('source', this.sourceAbort.signal),

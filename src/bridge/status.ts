@@ -78,6 +78,7 @@ export class BridgeState {
   private lastMessage: number | undefined;
   private readonly conditions = new Map<string, Condition>();
   private failure: string | undefined;
+  private readonly flushed = { received: 0, receivedBytes: 0, duplicates: 0 };
 
   constructor(
     readonly bridge: string,
@@ -138,19 +139,33 @@ export class BridgeState {
     this.lastError = { time: this.iso(), side, kind, message: errorMessage(err) };
   }
 
+  /** Per message (hot path): plain counters only; prom-client series catch up in flushMetrics(). */
   received(count: number, bytes: number, duplicates: number): void {
     this.counters.received += count;
     this.counters.receivedBytes += bytes;
-    this.metrics.messagesReceived.inc({ bridge: this.bridge }, count);
-    this.metrics.bytesReceived.inc({ bridge: this.bridge }, bytes);
-    if (duplicates > 0) {
-      this.counters.duplicates += duplicates;
-      this.metrics.duplicates.inc({ bridge: this.bridge }, duplicates);
-    }
+    this.counters.duplicates += duplicates;
     this.lastMessage = this.clock.now();
   }
 
+  /** Brings the prom-client series up to the plain counters (per batch, and every second). */
+  flushMetrics(): void {
+    const b = { bridge: this.bridge };
+    const f = this.flushed;
+    if (this.counters.received > f.received)
+      this.metrics.messagesReceived.inc(b, this.counters.received - f.received);
+    if (this.counters.receivedBytes > f.receivedBytes) {
+      this.metrics.bytesReceived.inc(b, this.counters.receivedBytes - f.receivedBytes);
+    }
+    if (this.counters.duplicates > f.duplicates)
+      this.metrics.duplicates.inc(b, this.counters.duplicates - f.duplicates);
+    f.received = this.counters.received;
+    f.receivedBytes = this.counters.receivedBytes;
+    f.duplicates = this.counters.duplicates;
+    this.metrics.inFlight.set(b, this.inFlight);
+  }
+
   delivered(count: number, bytes: number): void {
+    this.flushMetrics();
     this.counters.delivered += count;
     this.counters.deliveredBytes += bytes;
     this.metrics.messagesDelivered.inc({ bridge: this.bridge }, count);
@@ -173,7 +188,6 @@ export class BridgeState {
 
   setInFlight(n: number): void {
     this.inFlight = n;
-    this.metrics.inFlight.set({ bridge: this.bridge }, n);
   }
 
   setBuffer(stats: BufferStats): void {
@@ -198,6 +212,7 @@ export class BridgeState {
   }
 
   snapshot(): BridgeStatus {
+    this.flushMetrics();
     const phase = this.phase === 'Running' && !this.isReady() ? 'Degraded' : this.phase;
     const out: BridgeStatus = {
       bridge: this.bridge,

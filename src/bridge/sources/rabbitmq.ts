@@ -1,6 +1,7 @@
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { errorMessage } from '../../errors/index.js';
+import { AckTracker } from '../checkpoint.js';
 import { supervise } from '../supervise.js';
 import type { ConnectionReason, MessageAttributes, Source, SourceContext } from '../types.js';
 
@@ -14,6 +15,14 @@ export interface RabbitMQSourceOptions {
   prefetch?: number;
   declare?: boolean;
   heartbeatSeconds?: number;
+}
+
+interface ChannelAcks {
+  channel: Channel;
+  tracker: AckTracker<ConsumeMessage>;
+  /** Highest delivery tag acknowledged on the wire. */
+  sentTag: number;
+  scheduled: boolean;
 }
 
 export function amqpReason(err: unknown): ConnectionReason {
@@ -69,6 +78,7 @@ export class RabbitMQSource implements Source {
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
   private endSession: (() => void) | undefined;
+  private acks: ChannelAcks | undefined;
 
   constructor(private readonly opts: RabbitMQSourceOptions) {}
 
@@ -151,15 +161,58 @@ export class RabbitMQSource implements Source {
     if (headers) attributes.headers = headers;
     const ts: unknown = m.properties.timestamp;
     if (typeof ts === 'number') attributes.timestamp = ts < 1e11 ? ts * 1000 : ts;
+    const acks = this.acksFor(ch);
+    const done = acks.tracker.add(m);
     void this.ctx.deliver({
       data: m.content,
       attributes,
       redelivered: m.fields.redelivered,
       ack: () => {
-        // Only the channel that delivered a message can ack it; after a reconnect it is redelivered.
-        if (this.channel === ch) ch.ack(m);
+        done();
+        this.scheduleAck(ch, acks);
       },
     });
+  }
+
+  private acksFor(ch: Channel): ChannelAcks {
+    if (this.acks?.channel !== ch)
+      this.acks = { channel: ch, tracker: new AckTracker<ConsumeMessage>(), sentTag: 0, scheduled: false };
+    return this.acks;
+  }
+
+  /**
+   * Acknowledgements are coalesced: once per tick, one `basic.ack multiple=true` covers the longest run of
+   * delivered messages (delivery tags grow per channel, so "up to this tag" means exactly that run).
+   * Only the channel that delivered a message can ack it; after a reconnect RabbitMQ redelivers it.
+   */
+  private scheduleAck(ch: Channel, acks: ChannelAcks): void {
+    if (acks.scheduled) return;
+    acks.scheduled = true;
+    setImmediate(() => {
+      acks.scheduled = false;
+      const last = acks.tracker.committable();
+      if (!last || last.fields.deliveryTag <= acks.sentTag || this.channel !== ch) return;
+      acks.sentTag = last.fields.deliveryTag;
+      try {
+        ch.ack(last, true);
+      } catch (err) {
+        this.ctx.report.error('ack', err);
+      }
+    });
+  }
+
+  /** Sends the pending coalesced ack at once (before closing the channel). */
+  private flushAcks(): void {
+    const acks = this.acks;
+    if (!acks || this.channel !== acks.channel) return;
+    const last = acks.tracker.committable();
+    if (!last || last.fields.deliveryTag <= acks.sentTag) return;
+    acks.sentTag = last.fields.deliveryTag;
+    try {
+      acks.channel.ack(last, true);
+    } catch (err) {
+      this.ctx.report.error('ack', err);
+    }
   }
 
   async stop(): Promise<void> {
@@ -170,6 +223,7 @@ export class RabbitMQSource implements Source {
 
   async close(): Promise<void> {
     this.stopped = true;
+    this.flushAcks();
     const ch = this.channel;
     this.channel = undefined;
     if (ch) await ch.close().catch(() => undefined);

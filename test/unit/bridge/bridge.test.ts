@@ -266,4 +266,18 @@ describe('Bridge', () => {
     expect(b.state.isReady()).toBe(true);
     await b.stop();
   });
+
+  it('mirrors the counters into plexus_bridge_* series', async () => {
+    const reg = registry();
+    const src = new ListSource(120, true, 40);
+    const b = bridge(src, new MemorySink(), { registry: reg });
+    await b.start();
+    await b.done;
+    const text = await reg.metrics();
+    expect(text).toContain('plexus_bridge_messages_received_total{bridge="unit"} 120');
+    expect(text).toContain('plexus_bridge_messages_delivered_total{bridge="unit"} 120');
+    expect(text).toContain('plexus_bridge_duplicates_redelivered_total{bridge="unit"} 3');
+    expect(text).toContain('plexus_bridge_in_flight_messages{bridge="unit"} 0');
+    expect(text).toMatch(/plexus_bridge_last_delivery_timestamp_seconds\{bridge="unit"\} \d+/);
+  });
 });
