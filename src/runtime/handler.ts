@@ -116,7 +116,24 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
       }
       if (runStatus !== RunStatus.Start) return { kind: 'ack' };
       // 3./4. script and node
-      const script = await deps.getScript(ks, runId);
+      let script: Script;
+      try {
+        script = await deps.getScript(ks, runId);
+      } catch (err) {
+        if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
+        const reason = `cannot load the script of run ${runId}: ${errorMessage(err)}`;
+        await putBatch(NodeStatus.Fail, reason);
+        emit({
+          kind: 'batch-end',
+          runId,
+          node: msg.node,
+          batchIdx,
+          batchesTotal,
+          status: NodeStatus.Fail,
+          error: reason,
+        });
+        return { kind: 'dead', reason };
+      }
       const node = script.nodes.get(msg.node);
       if (!node) return { kind: 'dead', reason: `node ${msg.node} is not in the script of run ${runId}` };
       // 5. batch history

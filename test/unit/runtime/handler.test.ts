@@ -103,3 +103,46 @@ describe('batch handler: redelivery and reruns', () => {
     expect(after.length).toBe(before.length);
   });
 });
+
+describe('batch handler: a script that cannot be loaded', () => {
+  test('fails the batch with the reason and dead-letters the message', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-handler-'));
+    const store = new EmbeddedStore({ stateDir: path.join(dir, 'state') });
+    const queue = new MemoryQueue();
+    try {
+      fs.writeFileSync(path.join(dir, 'orders.csv'), ORDERS_CSV);
+      const scriptUrl = path.join(dir, 'script.json');
+      fs.writeFileSync(scriptUrl, JSON.stringify({ nodes: shopNodes(), dependency_policies: { p: POLICY } }));
+      const io = createEngineIo();
+      const script = await loadScript({ scriptUrl, overrides: { dir }, readText: (u) => io.readText(u) });
+      const { runId } = await startRun({
+        store,
+        queue,
+        ks: 'ks',
+        script,
+        startNodes: ['read_orders'],
+        scriptUrl,
+      });
+      const handler = createBatchHandler({
+        store,
+        queue,
+        io,
+        getScript: async () => {
+          throw new Error('script.json: nodes.read_orders.type: unknown node type');
+        },
+      });
+      const [m0] = batchMessages('ks', runId, script.nodes.get('read_orders')!);
+      const d = await handler(m0!);
+      expect(d.kind).toBe('dead');
+      expect(d.kind === 'dead' && d.reason).toMatch(
+        /cannot load the script of run 1: script.json: nodes.read_orders.type/,
+      );
+      const history = await store.getBatchHistory('ks', runId, 'read_orders');
+      expect(history.map((h) => h.status)).toEqual([NodeStatus.Fail]);
+    } finally {
+      await queue.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
