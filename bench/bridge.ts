@@ -5,7 +5,7 @@
  * peak RSS and CPU are its own. Reports messages/s, MB/s, CPU seconds (per-core rate) and peak RSS; the
  * ratio bridge/baseline is the figure.
  *
- *   npm run bench -- bridge [--messages 200000] [--size 1024] [--prefetch 500]
+ *   npm run bench -- bridge [--messages 200000] [--size 1024] [--prefetch 1000]
  *
  * Services come from test/.services.env (start them with `bash test/infra/up.sh rabbitmq s3`).
  */
@@ -120,7 +120,7 @@ sink:
     accessKeyId: "\${S3_ACCESS_KEY_ID}"
     secretAccessKey: "\${S3_SECRET_ACCESS_KEY}"
     createBucket: true
-buffer: { bufferPath: ${dir}, commitFileSize: 16Mi, commitDuration: 2s, uploadEvery: 1s }
+buffer: { bufferPath: ${dir}, commitFileSize: 16Mi, commitDuration: 1s, uploadEvery: 1s }
 delivery: { batchMaxRecords: 500, maxInFlight: ${Math.max(prefetch * 2, 1000)} }
 `,
     'bench.yaml',
@@ -197,7 +197,7 @@ export async function runBridgeBench(args: readonly string[]): Promise<void> {
   loadServices();
   const messages = argValue(args, '--messages', 200_000);
   const size = argValue(args, '--size', 1024);
-  const prefetch = argValue(args, '--prefetch', 500);
+  const prefetch = argValue(args, '--prefetch', 1000);
   const url = need('RABBITMQ_URL');
   need('S3_ENDPOINT');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-bench-bridge-'));
@@ -226,7 +226,18 @@ export async function runBridgeBench(args: readonly string[]): Promise<void> {
       );
     }
     const ratio = base.elapsedMs / br.elapsedMs;
-    process.stdout.write(`\nbridge / bare consumer throughput: ${(ratio * 100).toFixed(0)}%\n`);
+    process.stdout.write(
+      `\nbridge / bare consumer throughput, until the last object is in S3: ${(ratio * 100).toFixed(0)}%\n`,
+    );
+    if (br.extra?.durableMs) {
+      const acked = base.elapsedMs / br.extra.durableMs;
+      process.stdout.write(
+        `bridge / bare consumer throughput, until the last message is acknowledged: ${(acked * 100).toFixed(0)}%\n`,
+      );
+    }
+    process.stdout.write(
+      `CPU per message: ${(base.messages / base.cpuMs / (br.messages / br.cpuMs)).toFixed(2)}x the bare consumer's\n`,
+    );
   } finally {
     const conn = await amqp.connect(url);
     const ch = await conn.createChannel();
