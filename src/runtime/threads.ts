@@ -68,11 +68,6 @@ export function lockedStore(store: Store, writeLock: SharedArrayBuffer): Store {
   });
 }
 
-interface Slot {
-  readonly worker: Worker;
-  busy: boolean;
-}
-
 /**
  * The worker's entry. In the build it is the compiled worker-thread.js; when this module runs from
  * TypeScript sources (through tsx, in development and tests) the worker first registers tsx itself, because
@@ -86,18 +81,30 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+interface Slot {
+  readonly worker: Worker;
+  busy: boolean;
+  dead: boolean;
+}
+
+/** Threads that died are replaced, up to this many times per pool. */
+const MAX_RESPAWNS = 3;
+
 /**
  * A pool of worker threads, each with its own store connection and handler, so that batches of a local
  * run use several CPU cores. Batch results, publishes of ready children and progress events come back to
- * the main thread over messages.
+ * the main thread over messages. A thread that dies hands its batch back for redelivery and is replaced.
  */
 export class ThreadPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
-  private readonly pending = new Map<number, (d: Disposition) => void>();
+  private readonly waiting: ((slot: Slot | undefined) => void)[] = [];
+  private readonly pending = new Map<number, { slot: Slot; done: (d: Disposition) => void }>();
   private nextId = 1;
+  private respawns = 0;
+  private closing = false;
 
   private constructor(
+    private readonly init: ThreadInit,
     private readonly queue: BatchQueue,
     private readonly onEvent: (e: RunEvent) => void,
   ) {}
@@ -108,9 +115,9 @@ export class ThreadPool {
     queue: BatchQueue,
     onEvent: (e: RunEvent) => void,
   ): Promise<ThreadPool> {
-    const pool = new ThreadPool(queue, onEvent);
+    const pool = new ThreadPool(init, queue, onEvent);
     try {
-      await Promise.all(Array.from({ length: size }, () => pool.spawn(init)));
+      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
     } catch (err) {
       await pool.close();
       throw err;
@@ -118,26 +125,27 @@ export class ThreadPool {
     return pool;
   }
 
-  private spawn(init: ThreadInit): Promise<void> {
+  private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerEntry(), { workerData: init });
-      const slot: Slot = { worker, busy: false };
+      const worker = new Worker(workerEntry(), { workerData: this.init });
+      const slot: Slot = { worker, busy: true, dead: false };
       this.slots.push(slot);
       let ready = false;
       worker.on('message', (m: FromThread) => {
         switch (m.type) {
           case 'ready':
             ready = true;
+            this.release(slot);
             resolve();
             break;
           case 'init-failed':
             reject(new Error(m.error));
             break;
           case 'result': {
-            const done = this.pending.get(m.id);
+            const p = this.pending.get(m.id);
             this.pending.delete(m.id);
             this.release(slot);
-            done?.(m.disposition);
+            p?.done(m.disposition);
             break;
           }
           case 'publish':
@@ -152,43 +160,65 @@ export class ThreadPool {
             break;
         }
       });
-      worker.on('error', (err) => {
-        if (!ready) reject(err);
-        // a crashed thread fails the batches it held: they are delivered again
-        for (const [id, done] of this.pending) {
+      const died = (reason: string): void => {
+        if (slot.dead) return;
+        slot.dead = true;
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        if (!ready) reject(new Error(`a worker thread failed to start: ${reason}`));
+        for (const [id, p] of this.pending) {
+          if (p.slot !== slot) continue;
           this.pending.delete(id);
-          done({ kind: 'retry', reason: `worker thread crashed: ${err.message}` });
+          p.done({ kind: 'retry', reason: `worker thread died: ${reason}` });
         }
-      });
+        if (this.closing) return;
+        if (ready && this.respawns < MAX_RESPAWNS) {
+          this.respawns++;
+          this.spawn().catch(() => this.failWaiting());
+        } else if (this.slots.length === 0) {
+          this.failWaiting();
+        }
+      };
+      worker.on('error', (err) => died(err.message));
+      worker.on('exit', (code) => died(`exited with code ${code}`));
     });
   }
 
+  /** No thread is left: whoever waits for one gets nothing. */
+  private failWaiting(): void {
+    if (this.slots.length > 0) return;
+    for (const w of this.waiting.splice(0)) w(undefined);
+  }
+
   private release(slot: Slot): void {
+    if (slot.dead) return;
     const next = this.waiting.shift();
     if (next) next(slot);
     else slot.busy = false;
   }
 
-  private acquire(): Promise<Slot> {
-    const free = this.slots.find((s) => !s.busy);
+  private acquire(): Promise<Slot | undefined> {
+    const free = this.slots.find((s) => !s.busy && !s.dead);
     if (free) {
       free.busy = true;
       return Promise.resolve(free);
     }
+    if (this.slots.length === 0) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** Hands a batch to the next free thread. */
   async handle(msg: BatchMessage): Promise<Disposition> {
     const slot = await this.acquire();
+    if (!slot) return { kind: 'dead', reason: 'every worker thread died' };
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      this.pending.set(id, { slot, done: resolve });
       slot.worker.postMessage({ type: 'handle', id, msg } satisfies ToThread);
     });
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
