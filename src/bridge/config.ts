@@ -6,12 +6,7 @@ import { AggregateUserError, UserInputError } from '../errors/index.js';
 import { DEFAULT_BACKOFF, type BackoffSettings } from './backoff.js';
 import { DEFAULT_DELIVERY, type DeliverySettings } from './bridge.js';
 import type { FsyncPolicy } from './buffer/disk-buffer.js';
-import {
-  BridgeConfigSchema,
-  type BridgeConfig,
-  type SinkConfig,
-  type SourceConfig,
-} from './config-schema.js';
+import { BridgeConfigSchema, SinkConfig, SourceConfig, type BridgeConfig } from './config-schema.js';
 
 export interface BufferSettings {
   bufferPath: string;
@@ -240,8 +235,13 @@ export function resolveConfig(input: unknown, where = 'bridge config'): Resolved
   const cfg = doc;
   const problems: string[] = [];
   const check = (prefix: string, block: { type: string } & Record<string, unknown>): void => {
-    if (block[block.type] === undefined)
-      problems.push(`${prefix}.${block.type}: missing (${prefix}.type is ${block.type})`);
+    if (block[block.type] === undefined) {
+      // A block whose fields are all optional (stdio) may be left out.
+      const role = prefix === 'source' ? SourceConfig : SinkConfig;
+      const schema = (role.properties as Record<string, { required?: string[] }>)[block.type];
+      if (schema && (schema.required ?? []).length === 0) block[block.type] = {};
+      else problems.push(`${prefix}.${block.type}: missing (${prefix}.type is ${block.type})`);
+    }
     for (const k of Object.keys(block)) {
       if (k !== 'type' && k !== block.type)
         problems.push(`${prefix}.${k}: not allowed when ${prefix}.type is ${block.type}`);

@@ -204,3 +204,11 @@ buffer: { commitFileSize: "\${SIZE}", commitDuration: 3 }
     expect(cfg.buffer?.commitDurationMs).toBe(180_000);
   });
 });
+
+describe('optional settings blocks', () => {
+  it('a block whose fields are all optional may be left out', () => {
+    const cfg = parseBridgeConfig('name: s\nsource: { type: stdio }\nsink: { type: stdio }\n', 's.yaml', {});
+    expect(cfg.source.stdio).toEqual({});
+    expect(cfg.sink.stdio).toEqual({});
+  });
+});
