@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { UserInputError } from '../../errors/index.js';
 import {
   createEngineIo,
   runLocal,
@@ -20,7 +21,7 @@ interface RunOptions {
   startNodes: string;
   param?: string[];
   stateDir: string;
-  workers: string;
+  workers?: string;
   progress?: boolean;
 }
 
@@ -37,7 +38,7 @@ export const runCommand: CommandRegistrar = (program: Command) => {
     .requiredOption('--start-nodes <a,b>', 'comma-separated start nodes')
     .option('--param <key=value...>', 'override a parameter (repeatable)')
     .option('--state-dir <dir>', 'directory of the embedded store', '.plexus')
-    .option('--workers <n>', 'batches processed at the same time', String(os.availableParallelism()))
+    .option('--workers <n>', 'batches processed at the same time (default: the number of CPUs)')
     .option('--no-progress', 'no live progress, plain log lines only')
     .addHelpText(
       'after',
@@ -45,9 +46,9 @@ export const runCommand: CommandRegistrar = (program: Command) => {
         'Exit code 0 only when every node of the run succeeded.',
     )
     .action(async (script: string, opts: RunOptions) => {
-      const workers = Number(opts.workers);
+      const workers = opts.workers === undefined ? os.availableParallelism() : Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1)
-        throw new Error(`--workers ${opts.workers}: expected a positive integer`);
+        throw new UserInputError('BAD_OPTION', `--workers ${opts.workers}: expected a positive integer`);
       const live = opts.progress !== false && process.stderr.isTTY === true;
       const view = new ProgressView(process.stderr, live);
       const logger = process.env.PLEXUS_LOG_LEVEL ? createLogger({ name: 'plexus' }) : silentLogger();
