@@ -124,7 +124,7 @@ export class RabbitMQSink implements Sink {
           ? { timestamp: Math.floor(m.attributes.timestamp / 1000) }
           : {}),
       });
-      if (!ok) await new Promise<void>((resolve) => ch.once('drain', () => resolve()));
+      if (!ok) await drainOrClose(ch);
     }
     try {
       await ch.waitForConfirms();
@@ -156,4 +156,20 @@ export class RabbitMQSink implements Sink {
     this.channel = undefined;
     if (conn) await conn.close().catch(() => undefined);
   }
+}
+
+/** Waits for the channel's write buffer to drain; fails (so the batch is retried) if it closes first. */
+function drainOrClose(ch: ConfirmChannel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      ch.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      ch.off('drain', onDrain);
+      reject(new TransientError('BRIDGE_SINK', 'RabbitMQ channel closed while publishing'));
+    };
+    ch.once('drain', onDrain);
+    ch.once('close', onClose);
+  });
 }
