@@ -25,10 +25,10 @@ export async function processLookup(ctx: BatchContext, node: LookupTableNode): P
   // the left table has no such field, the join_on field in the same position is used.
   const leftTableFields = ctx.script.tableFields(node.r.table);
   const keyFields = l.index.components.map((c, i) => {
-    if (c.field in leftTableFields) return c.field;
+    if (Object.hasOwn(leftTableFields, c.field)) return c.field;
     const j = l.joinOn[i];
     const name = j === undefined ? undefined : j.replace(/^\s*r\./, '').trim();
-    if (name === undefined || !(name in leftTableFields)) {
+    if (name === undefined || !Object.hasOwn(leftTableFields, name)) {
       throw new BatchError(
         `node ${node.name}: l.join_on: no left field for index component ${c.field} of ${l.indexName}`,
       );
