@@ -11,3 +11,16 @@ export {
   tokenOf,
 } from './token.js';
 export { EmbeddedStore, validateKeyspaceName, type EmbeddedStoreOptions } from './embedded/index.js';
+export {
+  CassandraStore,
+  cassandraSettings,
+  CASSANDRA_ENV,
+  DEFAULT_REPLICATION,
+  isDistributedStore,
+  keepsRunOverrides,
+  type CassandraSettings,
+  type CassandraSettingsInput,
+  type DistributedStore,
+  type LeaseStore,
+  type RunOverridesStore,
+} from './cassandra/index.js';
