@@ -54,6 +54,8 @@ export interface BridgeOptions {
   backoff?: BackoffSettings;
   /** Longest graceful shutdown: stop reading, flush and commit, acknowledge (default 20 s). */
   shutdownTimeoutMs?: number;
+  /** Messages waiting and none delivered for this long → condition Stalled (default 5 min). */
+  stallAfterMs?: number;
   logger?: Logger;
   registry: Registry;
   clock?: Clock;
@@ -87,6 +89,7 @@ export class Bridge {
   private readonly delivery: DeliverySettings;
   private readonly backoffSettings: BackoffSettings;
   private readonly shutdownTimeoutMs: number;
+  private readonly stallAfterMs: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -119,6 +122,7 @@ export class Bridge {
     this.delivery = { ...DEFAULT_DELIVERY, ...opts.delivery };
     this.backoffSettings = opts.backoff ?? DEFAULT_BACKOFF;
     this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 20_000;
+    this.stallAfterMs = opts.stallAfterMs ?? 300_000;
     this.logger = (opts.logger ?? silentLogger()).child({ bridge: opts.name });
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
@@ -149,6 +153,7 @@ export class Bridge {
     this.statsTimer = setInterval(() => {
       this.refreshBuffer();
       this.state.flushMetrics();
+      this.state.checkStall(this.stallAfterMs);
     }, 1000);
     this.statsTimer.unref();
     const ctx: SourceContext = {

@@ -423,6 +423,9 @@ export const BridgeConfigSchema = obj(
     shutdownTimeout: Type.Optional(
       Duration('Graceful shutdown budget: stop reading, flush, acknowledge (default 20s).'),
     ),
+    stallTimeout: Type.Optional(
+      Duration('Messages waiting and none delivered for this long sets the Stalled condition (default 5m).'),
+    ),
   },
   'One bridge: a source, a sink, and how messages go between them.',
 );

@@ -40,6 +40,7 @@ export interface ResolvedBridgeConfig {
   errorPolicy: 'stop' | 'deadLetter';
   deadLetter: SinkConfig | undefined;
   shutdownTimeoutMs: number;
+  stallTimeoutMs: number;
   raw: BridgeConfig;
 }
 
@@ -338,6 +339,9 @@ export function resolveConfig(input: unknown, where = 'bridge config'): Resolved
     () => (shutdownTimeoutMs = durationOf(cfg.shutdownTimeout, 'shutdownTimeout', 1, shutdownTimeoutMs)),
   );
 
+  let stallTimeoutMs = 300_000;
+  collect(() => (stallTimeoutMs = durationOf(cfg.stallTimeout, 'stallTimeout', 1, stallTimeoutMs)));
+
   collect(() => validateConnectorDurations(cfg));
 
   if (problems.length > 0)
@@ -355,6 +359,7 @@ export function resolveConfig(input: unknown, where = 'bridge config'): Resolved
     errorPolicy: onReject,
     deadLetter: cfg.errorPolicy?.deadLetter,
     shutdownTimeoutMs,
+    stallTimeoutMs,
     raw: cfg,
   };
 }

@@ -191,6 +191,7 @@ export function createBridge(cfg: ResolvedBridgeConfig, opts: CreateBridgeOption
     delivery: cfg.delivery,
     backoff: cfg.backoff,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
+    stallAfterMs: cfg.stallTimeoutMs,
     registry: opts.registry,
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),

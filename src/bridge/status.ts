@@ -79,6 +79,7 @@ export class BridgeState {
   private readonly conditions = new Map<string, Condition>();
   private failure: string | undefined;
   private readonly flushed = { received: 0, receivedBytes: 0, duplicates: 0 };
+  private progressAt: number;
 
   constructor(
     readonly bridge: string,
@@ -101,6 +102,7 @@ export class BridgeState {
     };
     for (const side of ['source', 'sink'] as const) this.metrics.connected.set({ bridge, side }, 0);
     this.metrics.inFlight.set({ bridge }, 0);
+    this.progressAt = clock.now();
     this.refreshConditions();
   }
 
@@ -166,6 +168,8 @@ export class BridgeState {
 
   delivered(count: number, bytes: number): void {
     this.flushMetrics();
+    this.progressAt = this.clock.now();
+    if (this.conditions.get('Stalled')?.status === 'True') this.checkStall(Number.MAX_SAFE_INTEGER);
     this.counters.delivered += count;
     this.counters.deliveredBytes += bytes;
     this.metrics.messagesDelivered.inc({ bridge: this.bridge }, count);
@@ -195,6 +199,26 @@ export class BridgeState {
     this.metrics.bufferBytes.set({ bridge: this.bridge }, stats.bytes);
     this.metrics.bufferFiles.set({ bridge: this.bridge }, stats.files);
     this.refreshConditions();
+  }
+
+  /**
+   * Stall watchdog (called every second): messages are waiting but nothing was delivered for
+   * `stallAfterMs` → condition Stalled True until the next delivery.
+   */
+  checkStall(stallAfterMs: number): void {
+    const now = this.clock.now();
+    if (this.inFlight === 0) this.progressAt = now;
+    const stalled = this.inFlight > 0 && now - this.progressAt >= stallAfterMs;
+    const current = this.conditions.get('Stalled')?.status === 'True';
+    if (stalled === current && (stalled || this.conditions.has('Stalled'))) return;
+    this.setCondition(
+      'Stalled',
+      stalled,
+      stalled ? 'NoProgress' : 'Progressing',
+      stalled
+        ? `${this.inFlight} message(s) waiting and none delivered for ${Math.round((now - this.progressAt) / 1000)} s`
+        : 'messages are being delivered',
+    );
   }
 
   setPhase(phase: BridgePhase, failure?: string): void {

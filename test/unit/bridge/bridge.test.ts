@@ -280,4 +280,21 @@ describe('Bridge', () => {
     expect(text).toContain('plexus_bridge_in_flight_messages{bridge="unit"} 0');
     expect(text).toMatch(/plexus_bridge_last_delivery_timestamp_seconds\{bridge="unit"\} \d+/);
   });
+
+  it('reports Stalled while messages wait without any delivery, and clears it on progress', async () => {
+    const src = new ListSource(5, false);
+    const sink = new MemorySink();
+    let open!: () => void;
+    sink.gate = new Promise((r) => (open = r));
+    const b = bridge(src, sink, { stallAfterMs: 1000, clock: undefined });
+    await b.start();
+    await new Promise((r) => setTimeout(r, 2300));
+    const stalled = b.status().conditions.find((c) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'NoProgress' });
+    sink.gate = undefined;
+    open();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.status().conditions.find((c) => c.type === 'Stalled')?.status).toBe('False');
+    await b.stop();
+  });
 });
