@@ -23,8 +23,12 @@ export interface BatchMessage {
 /** What a handler decided about a message. */
 export type Disposition =
   | { readonly kind: 'ack' }
-  /** Transient failure: deliver again after a delay. */
-  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs?: number }
+  /**
+   * Deliver again after a delay. `wait`: the batch only has to wait (its dependencies are not ready,
+   * another worker holds it), which is no failure and does not count toward a poison-batch limit;
+   * otherwise processing failed transiently.
+   */
+  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs?: number; readonly wait?: boolean }
   /** Not processable (malformed, poison): move to the dead-letter store with the reason. */
   | { readonly kind: 'dead'; readonly reason: string };
 
