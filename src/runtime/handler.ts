@@ -3,8 +3,9 @@ import { processBatch, type BatchResult, type EngineIo, type PythonSettings } fr
 import type { Logger } from '../obs/index.js';
 import type { BatchHandler, BatchMessage, BatchQueue, Disposition } from '../queue/index.js';
 import type { Script } from '../script/index.js';
-import { NodeStatus, RunStatus, type Store } from '../store/index.js';
+import { isDistributedStore, NodeStatus, RunStatus, type Store } from '../store/index.js';
 import { checkDependencies } from './dependency.js';
+import { BatchLease } from './lease.js';
 import { instanceName, publishNode } from './run.js';
 import {
   batchStatusOf,
@@ -73,9 +74,28 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
   const instance = deps.instance ?? instanceName();
   const waitMs = deps.waitRetryMs ?? 1000;
   const emit = (e: RunEvent): void => deps.onEvent?.(e);
+  const leases = isDistributedStore(deps.store) ? deps.store : undefined;
+  let handled = 0;
 
   return async (msg: BatchMessage): Promise<Disposition> => {
     const { store } = deps;
+    const owner = `${instance}#${++handled}`;
+    let lease: BatchLease | undefined;
+    const takeLease = async (): Promise<boolean> => {
+      if (!leases || lease) return true;
+      lease = await BatchLease.take(
+        leases,
+        msg.ks,
+        BatchLease.leaseName(msg.runId, msg.node, msg.batchIdx),
+        owner,
+      );
+      return lease !== undefined;
+    };
+    const heldElsewhere: Disposition = {
+      kind: 'retry',
+      reason: 'another worker is processing this batch (it holds the batch lease)',
+      delayMs: 10_000,
+    };
     const { ks, runId, batchIdx, batchesTotal } = msg;
     const log = deps.logger?.child({ ks, run: runId, node: msg.node, bi: batchIdx });
     const firstToken = BigInt(msg.firstToken);
@@ -167,13 +187,18 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
             await refreshNode(deps, script, msg, emit);
             return { kind: 'ack' };
           }
-          const until = last.ts.getTime() + node.maxBatchProcessingTimeMs;
-          if (Date.now() < until) {
-            return {
-              kind: 'retry',
-              reason: 'another worker may still process this batch',
-              delayMs: until - Date.now(),
-            };
+          if (leases) {
+            // the lease tells whether the worker that started it still lives
+            if (!(await takeLease())) return heldElsewhere;
+          } else {
+            const until = last.ts.getTime() + node.maxBatchProcessingTimeMs;
+            if (Date.now() < until) {
+              return {
+                kind: 'retry',
+                reason: 'another worker may still process this batch',
+                delayMs: until - Date.now(),
+              };
+            }
           }
           rerun = true;
         }
@@ -196,6 +221,7 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
       }
       if (dep.cmd === 'wait')
         return { kind: 'retry', reason: `waiting for dependencies: ${dep.reason}`, delayMs: waitMs };
+      if (!(await takeLease())) return heldElsewhere;
       // 7. node and batch start
       await store.putNodeStatus(ks, {
         runId,
@@ -240,6 +266,9 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         await refreshNode(deps, script, msg, emit);
         return { kind: 'ack' };
       }
+      if (lease?.lost) {
+        return { kind: 'retry', reason: 'the batch lease was lost to another worker while processing' };
+      }
       await putBatch(NodeStatus.Success, result.comment);
       emit({
         kind: 'batch-end',
@@ -256,6 +285,8 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
     } catch (err) {
       if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
       throw err;
+    } finally {
+      await lease?.release();
     }
   };
 }

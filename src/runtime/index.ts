@@ -26,3 +26,4 @@ export {
 export { runLocal, type LocalRunOptions, type LocalRunResult, type NodeSummary } from './local.js';
 export { createEngineIo } from './engine-io.js';
 export { runScriptLoader, type RunScriptLoaderOptions } from './script-loader.js';
+export { BatchLease, BATCH_LEASE_TTL_MS } from './lease.js';

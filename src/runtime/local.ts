@@ -168,6 +168,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
         scriptUrl: opts.scriptUrl,
         paramsUrl: opts.paramsUrl,
         description: opts.description,
+        overrides: opts.overrides,
       });
       runId = started.runId;
       opts.onStart?.({ runId, script, affectedNodes: started.affectedNodes });

@@ -4,6 +4,7 @@ import { UserInputError } from '../errors/index.js';
 import type { Script, ScriptNode } from '../script/index.js';
 import type { BatchMessage, BatchQueue } from '../queue/index.js';
 import {
+  keepsRunOverrides,
   RunStatus,
   splitTokenRange,
   validateKeyspaceName,
@@ -70,6 +71,11 @@ export interface StartRunOptions {
   readonly scriptUrl: string;
   readonly paramsUrl?: string;
   readonly description?: string;
+  /**
+   * The `--param` overrides the script was loaded with. Stores that keep them (distributed) record them
+   * with the run, so that every worker loads the same script.
+   */
+  readonly overrides?: Readonly<Record<string, string>>;
 }
 
 export interface StartedRun {
@@ -105,6 +111,9 @@ export async function startRun(opts: StartRunOptions): Promise<StartedRun> {
     paramsUrl: opts.paramsUrl ?? '',
     description: opts.description ?? '',
   });
+  if (opts.overrides && Object.keys(opts.overrides).length > 0 && keepsRunOverrides(store)) {
+    await store.putRunOverrides(ks, runId, opts.overrides);
+  }
   const specs: TableSpec[] = [];
   for (const name of affected) specs.push(...tableSpecsOf(script, script.nodes.get(name)!));
   await store.createTables(ks, runId, specs);

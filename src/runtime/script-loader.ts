@@ -1,10 +1,13 @@
 import { UserInputError } from '../errors/index.js';
 import { loadScript, type Script } from '../script/index.js';
-import type { Store } from '../store/index.js';
+import { keepsRunOverrides, type Store } from '../store/index.js';
 
 export interface RunScriptLoaderOptions {
   readonly readText: (url: string) => Promise<string>;
-  /** `--param` style overrides the run was started with (they are not part of the run properties). */
+  /**
+   * `--param` style overrides for runs whose store does not record them; overrides recorded with the run
+   * (stores that keep them) take precedence.
+   */
   readonly overrides?: Readonly<Record<string, string>>;
   /** Loaded scripts kept (least recently used dropped first); default 50. */
   readonly cacheSize?: number;
@@ -31,10 +34,13 @@ export function runScriptLoader(
     const p = (async () => {
       const props = (await store.getRunProperties(ks)).find((r) => r.runId === runId);
       if (!props) throw new UserInputError('UNKNOWN_RUN', `keyspace ${ks} has no run ${runId}`);
+      // overrides recorded with the run (distributed stores) win over the loader's own
+      const recorded = keepsRunOverrides(store) ? await store.getRunOverrides(ks, runId) : {};
+      const overrides = { ...opts.overrides, ...recorded };
       return loadScript({
         scriptUrl: props.scriptUrl,
         paramsUrl: props.paramsUrl === '' ? undefined : props.paramsUrl,
-        overrides: opts.overrides ? { ...opts.overrides } : undefined,
+        overrides: Object.keys(overrides).length > 0 ? overrides : undefined,
         readText: opts.readText,
       });
     })();
