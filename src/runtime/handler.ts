@@ -63,6 +63,8 @@ export interface HandlerDeps {
   /** Delay before a batch whose dependencies are not ready is tried again. */
   readonly waitRetryMs?: number;
   readonly instance?: string;
+  /** Lifetime of a batch lease without renewal (distributed stores; default BATCH_LEASE_TTL_MS). */
+  readonly leaseTtlMs?: number;
 }
 
 /**
@@ -88,13 +90,15 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         msg.ks,
         BatchLease.leaseName(msg.runId, msg.node, msg.batchIdx),
         owner,
+        deps.leaseTtlMs,
       );
       return lease !== undefined;
     };
     const heldElsewhere: Disposition = {
       kind: 'retry',
       reason: 'another worker is processing this batch (it holds the batch lease)',
-      delayMs: 10_000,
+      delayMs: Math.min(10_000, deps.leaseTtlMs ?? 10_000),
+      wait: true,
     };
     const { ks, runId, batchIdx, batchesTotal } = msg;
     const log = deps.logger?.child({ ks, run: runId, node: msg.node, bi: batchIdx });
@@ -197,6 +201,7 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
                 kind: 'retry',
                 reason: 'another worker may still process this batch',
                 delayMs: until - Date.now(),
+                wait: true,
               };
             }
           }
@@ -220,7 +225,12 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         return { kind: 'ack' };
       }
       if (dep.cmd === 'wait')
-        return { kind: 'retry', reason: `waiting for dependencies: ${dep.reason}`, delayMs: waitMs };
+        return {
+          kind: 'retry',
+          reason: `waiting for dependencies: ${dep.reason}`,
+          delayMs: waitMs,
+          wait: true,
+        };
       if (!(await takeLease())) return heldElsewhere;
       // 7. node and batch start
       await store.putNodeStatus(ks, {
@@ -289,6 +299,40 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
       await lease?.release();
     }
   };
+}
+
+/**
+ * Records a batch that could not be processed at all (given up after repeated transient failures): the
+ * batch fails with the reason, then node and run completion are refreshed as for any failed batch.
+ */
+export async function recordBatchFailure(
+  deps: HandlerDeps,
+  msg: BatchMessage,
+  reason: string,
+): Promise<void> {
+  await deps.store.putBatchStatus(msg.ks, {
+    runId: msg.runId,
+    node: msg.node,
+    batchIdx: msg.batchIdx,
+    batchesTotal: msg.batchesTotal,
+    status: NodeStatus.Fail,
+    firstToken: BigInt(msg.firstToken),
+    lastToken: BigInt(msg.lastToken),
+    instance: deps.instance ?? instanceName(),
+    thread: 0,
+    comment: reason,
+  });
+  deps.onEvent?.({
+    kind: 'batch-end',
+    runId: msg.runId,
+    node: msg.node,
+    batchIdx: msg.batchIdx,
+    batchesTotal: msg.batchesTotal,
+    status: NodeStatus.Fail,
+    error: reason,
+  });
+  const script = await deps.getScript(msg.ks, msg.runId);
+  await refreshNode(deps, script, msg, (e) => deps.onEvent?.(e));
 }
 
 /**

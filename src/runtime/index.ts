@@ -1,4 +1,4 @@
-export { createBatchHandler, type HandlerDeps, type RunEvent } from './handler.js';
+export { createBatchHandler, recordBatchFailure, type HandlerDeps, type RunEvent } from './handler.js';
 export { checkDependencies, dependencyNodes, evaluatePolicy, type DependencyVerdict } from './dependency.js';
 export {
   batchesOf,
