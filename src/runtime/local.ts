@@ -34,6 +34,11 @@ export interface LocalRunOptions {
   readonly signal?: AbortSignal;
   readonly description?: string;
   /**
+   * A store to use instead of the embedded store in `stateDir` (e.g. Cassandra); it is not closed at the
+   * end, and batches run in this thread (no worker threads).
+   */
+  readonly store?: Store;
+  /**
    * Process batches in worker threads (one per worker, each with its own store connection) so that a run
    * uses several cores. Default: when workers > 1. Threads use the default file I/O, not `io`.
    */
@@ -86,7 +91,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     overrides: opts.overrides ? { ...opts.overrides } : undefined,
     readText: (url) => opts.io.readText(url),
   });
-  const store: Store = new EmbeddedStore({ stateDir: opts.stateDir });
+  const store: Store = opts.store ?? new EmbeddedStore({ stateDir: opts.stateDir });
   // Waiting for dependencies is bounded by maxWaitMs below, not by a delivery count.
   const queue = new MemoryQueue({ maxDeliveries: Number.MAX_SAFE_INTEGER });
   const stats = new Map<string, NodeStats>();
@@ -142,7 +147,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     return d;
   };
   try {
-    if (opts.threads ?? opts.workers > 1) {
+    if (!opts.store && (opts.threads ?? opts.workers > 1)) {
       pool = await ThreadPool.start(
         opts.workers,
         {
@@ -222,6 +227,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   } finally {
     await pool?.close();
     await queue.close();
-    await store.close();
+    if (!opts.store) await store.close();
   }
 }
