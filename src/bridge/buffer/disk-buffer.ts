@@ -3,6 +3,7 @@ import path from 'node:path';
 import { errorMessage } from '../../errors/index.js';
 import { silentLogger, type Logger } from '../../obs/index.js';
 import { systemClock, type Clock } from '../clock.js';
+import { crashNow, failpointFires } from '../failpoints.js';
 import type { BridgeMessage, BufferStats } from '../types.js';
 import { encodeRecord, scanSegment } from './segment.js';
 
@@ -201,6 +202,13 @@ export class DiskBuffer {
         this.fd = await fs.promises.open(this.activePath, 'a');
         this.activeBytes = (await this.fd.stat()).size;
       }
+      if (failpointFires('append.torn')) {
+        const all = Buffer.concat(records, bytes);
+        // Cut inside a record (not on a record boundary), as a kill mid-write would.
+        await this.fd.write(all.subarray(0, Math.min(all.length - 1, (all.length >> 1) + 7)));
+        await this.fd.datasync();
+        crashNow();
+      }
       await writeAll(this.fd, records, bytes);
       const firstRecord = this.activeRecords === 0;
       this.activeBytes += bytes;
@@ -242,6 +250,7 @@ export class DiskBuffer {
     }
     const info = this.nextName();
     await fs.promises.rename(this.activePath, info.path);
+    if (failpointFires('commit.after-rename')) crashNow();
     await fsyncDir(this.committedDir);
     await fsyncDir(this.opts.dir);
     info.bytes = this.activeBytes;

@@ -15,6 +15,7 @@ import type { Histogram, Counter } from 'prom-client';
 import { errorMessage } from '../../errors/index.js';
 import { awsClientConfig, awsReason } from '../aws.js';
 import { isAborted } from '../clock.js';
+import { crashNow, failpointFires } from '../failpoints.js';
 import { DiskBuffer, type SegmentInfo } from '../buffer/disk-buffer.js';
 import { readSegment, SegmentCorruptError } from '../buffer/segment.js';
 import type { BufferSettings } from '../config.js';
@@ -343,6 +344,7 @@ export class S3Sink implements Sink {
         `S3 object ${key}: stored ${head.ContentLength} bytes, uploaded ${bytes}; uploading again`,
       );
     }
+    if (failpointFires('upload.after-put')) crashNow();
     await this.buffer.remove(seg.name);
     this.markConnected();
     const seconds = (Date.now() - started) / 1000;

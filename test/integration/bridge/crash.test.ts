@@ -30,7 +30,12 @@ interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startBridge(configFile: string, statusFile: string, logFile: string): Child {
+function startBridge(
+  configFile: string,
+  statusFile: string,
+  logFile: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Child {
   const log = fs.openSync(logFile, 'a');
   const proc = spawn(
     process.execPath,
@@ -46,7 +51,11 @@ function startBridge(configFile: string, statusFile: string, logFile: string): C
       '--status-every',
       '100',
     ],
-    { cwd: repo, env: { ...process.env, PLEXUS_LOG_FORMAT: 'json' }, stdio: ['ignore', log, log] },
+    {
+      cwd: repo,
+      env: { ...process.env, PLEXUS_LOG_FORMAT: 'json', ...extraEnv },
+      stdio: ['ignore', log, log],
+    },
   );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
@@ -170,4 +179,85 @@ backoff: { initial: 100ms, max: 1s }
     );
     fs.rmSync(dir, { recursive: true, force: true });
   }, 600_000);
+
+  // Deterministic kills at the moments that matter, through failpoints (src/bridge/failpoints.ts).
+  it.each([
+    ['append.torn@15', /dropping a torn last record/],
+    ['commit.after-rename@3', /uploading segments left by a previous process first/],
+    ['upload.after-put@2', /uploading segments left by a previous process first/],
+  ])(
+    'loses nothing when killed at %s',
+    async (failpoint, recovery) => {
+      const name = `${run}-${failpoint.replace(/[^a-z0-9]+/g, '-')}`.slice(0, 63).replace(/-+$/, '');
+      const fpQueue = `${name}-in`;
+      const fpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-fp-'));
+      const config = path.join(fpDir, 'bridge.yaml');
+      fs.writeFileSync(
+        config,
+        `
+name: ${name}
+source:
+  type: rabbitmq
+  rabbitmq: { url: "\${RABBITMQ_URL}", queue: ${fpQueue}, prefetch: 400 }
+sink:
+  type: s3
+  s3: ${s3Block(env, bucket, `${run}/fp/${name}`)}
+buffer: { bufferPath: ${path.join(fpDir, 'buffer')}, commitFileSize: 32Ki, commitDuration: 200ms, uploadEvery: 100ms }
+delivery: { batchMaxRecords: 100 }
+backoff: { initial: 100ms, max: 1s }
+`,
+      );
+      const statusFile = path.join(fpDir, 'status.json');
+      const logFile = path.join(fpDir, 'bridge.log');
+      const sent = Array.from({ length: 4000 }, (_, i) => payload(name, i, 160));
+      await publish(rabbit, fpQueue, sent);
+      try {
+        const doomed = startBridge(config, statusFile, logFile, { PLEXUS_FAILPOINTS: failpoint });
+        const exit = await Promise.race([
+          doomed.exited,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error(`${failpoint} never fired`)), 60_000),
+          ),
+        ]);
+        expect(exit.signal).toBe('SIGKILL');
+        const before = fs.readFileSync(logFile, 'utf8').length;
+        fs.rmSync(statusFile, { force: true });
+        const next = startBridge(config, statusFile, logFile);
+        await waitFor(
+          'everything delivered and uploaded',
+          async () => {
+            const st = readStatus(statusFile);
+            return (
+              st !== undefined &&
+              st.inFlight === 0 &&
+              st.buffer?.bytes === 0 &&
+              (await queueDepth(rabbit, fpQueue)) === 0
+            );
+          },
+          120_000,
+        );
+        const redelivered = readStatus(statusFile)?.counters.duplicates ?? 0;
+        next.proc.kill('SIGTERM');
+        expect((await next.exited).code).toBe(0);
+        const after = fs.readFileSync(logFile, 'utf8').slice(before);
+        if (!recovery.test(after))
+          process.stdout.write(
+            `${failpoint}: restart log:\n${after
+              .split('\n')
+              .filter((l) => l.startsWith('{'))
+              .slice(0, 12)
+              .join('\n')}\n`,
+          );
+        expect(after).toMatch(recovery);
+        const t = tally(sent, await readLines(s3, bucket, `${run}/fp/${name}/`));
+        expect(t.missing).toEqual([]);
+        expect(t.unique).toBe(sent.length);
+        expect(t.duplicates).toBeLessThanOrEqual(redelivered);
+      } finally {
+        await deleteQueues(rabbit, [fpQueue]);
+        fs.rmSync(fpDir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
 });
