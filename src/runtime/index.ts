@@ -27,3 +27,4 @@ export { runLocal, type LocalRunOptions, type LocalRunResult, type NodeSummary }
 export { createEngineIo } from './engine-io.js';
 export { runScriptLoader, type RunScriptLoaderOptions } from './script-loader.js';
 export { BatchLease, BATCH_LEASE_TTL_MS } from './lease.js';
+export { listRuns, runReport, type NodeReport, type RunReport } from './report.js';

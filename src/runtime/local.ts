@@ -6,7 +6,7 @@ import { loadScript, type Script } from '../script/index.js';
 import { EmbeddedStore, NodeStatus, RunStatus, type Store } from '../store/index.js';
 import { createBatchHandler, type RunEvent } from './handler.js';
 import { startRun, stopRun } from './run.js';
-import { ThreadPool } from './threads.js';
+import { lockedStore, ThreadPool } from './threads.js';
 import { nodeCompletionOf, nodeStatusesOf, runStatusOf } from './status.js';
 
 export interface LocalRunOptions {
@@ -40,7 +40,8 @@ export interface LocalRunOptions {
   readonly store?: Store;
   /**
    * Process batches in worker threads (one per worker, each with its own store connection) so that a run
-   * uses several cores. Default: when workers > 1. Threads use the default file I/O, not `io`.
+   * uses several cores. Default: when workers > 1, with batches processed in this thread until the threads
+   * have started; `true`: only in threads (after they started). Threads use the default file I/O, not `io`.
    */
   readonly threads?: boolean;
 }
@@ -91,7 +92,11 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     overrides: opts.overrides ? { ...opts.overrides } : undefined,
     readText: (url) => opts.io.readText(url),
   });
-  const store: Store = opts.store ?? new EmbeddedStore({ stateDir: opts.stateDir });
+  const useThreads = !opts.store && (opts.threads ?? opts.workers > 1);
+  // With worker threads every connection (this thread's too) takes turns on the store's write lock.
+  const writeLock = new SharedArrayBuffer(4);
+  const ownStore: Store = opts.store ?? new EmbeddedStore({ stateDir: opts.stateDir });
+  const store: Store = useThreads ? lockedStore(ownStore, writeLock) : ownStore;
   // Waiting for dependencies is bounded by maxWaitMs below, not by a delivery count.
   const queue = new MemoryQueue({ maxDeliveries: Number.MAX_SAFE_INTEGER });
   const stats = new Map<string, NodeStats>();
@@ -147,12 +152,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     return d;
   };
   try {
-    if (!opts.store && (opts.threads ?? opts.workers > 1)) {
+    if (useThreads) {
       pool = await ThreadPool.start(
         opts.workers,
         {
           stateDir: opts.stateDir,
-          writeLock: new SharedArrayBuffer(4),
+          writeLock,
           scriptUrl: opts.scriptUrl,
           paramsUrl: opts.paramsUrl,
           overrides: opts.overrides,
@@ -160,6 +165,9 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
         },
         queue,
         onEvent,
+        // explicit `threads: true`: every batch in a worker thread; by default the main thread works
+        // until the threads are up
+        opts.threads === true ? undefined : handler,
       );
     }
     const consumer = await queue.consume(opts.ks, wrapped, Math.max(1, opts.workers));
@@ -227,6 +235,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   } finally {
     await pool?.close();
     await queue.close();
-    if (!opts.store) await store.close();
+    if (!opts.store) await ownStore.close();
   }
 }

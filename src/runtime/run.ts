@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { UserInputError } from '../errors/index.js';
 import type { Script, ScriptNode } from '../script/index.js';
 import type { BatchMessage, BatchQueue } from '../queue/index.js';
@@ -59,7 +60,7 @@ export function tableSpecsOf(script: Script, node: ScriptNode): TableSpec[] {
 
 /** Identifies this process in batch history rows. */
 export function instanceName(): string {
-  return `${os.hostname()}/plexus/${process.pid}`;
+  return `${os.hostname()}/plexus/${process.pid}${threadId > 0 ? `/t${threadId}` : ''}`;
 }
 
 export interface StartRunOptions {

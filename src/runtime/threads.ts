@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { PythonSettings } from '../engine/index.js';
-import type { BatchMessage, BatchQueue, Disposition } from '../queue/index.js';
+import type { BatchHandler, BatchMessage, BatchQueue, Disposition } from '../queue/index.js';
 import type { Store } from '../store/index.js';
 import type { RunEvent } from './handler.js';
 
@@ -82,9 +82,11 @@ function workerEntry(): URL {
 }
 
 interface Slot {
-  readonly worker: Worker;
+  /** Absent for the main thread's own slot. */
+  readonly worker?: Worker;
   busy: boolean;
   dead: boolean;
+  ready: boolean;
 }
 
 /** Threads that died are replaced, up to this many times per pool. */
@@ -94,6 +96,9 @@ const MAX_RESPAWNS = 3;
  * A pool of worker threads, each with its own store connection and handler, so that batches of a local
  * run use several CPU cores. Batch results, publishes of ready children and progress events come back to
  * the main thread over messages. A thread that dies hands its batch back for redelivery and is replaced.
+ *
+ * With a `local` handler the pool does not wait for its threads to start: batches run in the main thread
+ * until a worker thread is ready (starting a thread costs about a second), so small runs stay fast.
  */
 export class ThreadPool {
   private readonly slots: Slot[] = [];
@@ -102,22 +107,36 @@ export class ThreadPool {
   private nextId = 1;
   private respawns = 0;
   private closing = false;
+  private readonly localSlot: Slot | undefined;
 
   private constructor(
     private readonly init: ThreadInit,
     private readonly queue: BatchQueue,
     private readonly onEvent: (e: RunEvent) => void,
-  ) {}
+    private readonly local: BatchHandler | undefined,
+  ) {
+    if (local) {
+      this.localSlot = { busy: false, dead: false, ready: true };
+      this.slots.push(this.localSlot);
+    }
+  }
 
   static async start(
     size: number,
     init: ThreadInit,
     queue: BatchQueue,
     onEvent: (e: RunEvent) => void,
+    local?: BatchHandler,
   ): Promise<ThreadPool> {
-    const pool = new ThreadPool(init, queue, onEvent);
+    const pool = new ThreadPool(init, queue, onEvent, local);
+    const spawns = Array.from({ length: size }, () => pool.spawn());
+    if (local) {
+      // threads that cannot start leave the work to the main thread
+      for (const p of spawns) p.catch(() => undefined);
+      return pool;
+    }
     try {
-      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
+      await Promise.all(spawns);
     } catch (err) {
       await pool.close();
       throw err;
@@ -125,16 +144,24 @@ export class ThreadPool {
     return pool;
   }
 
+  private threadReady(): boolean {
+    return this.slots.some((s) => s.worker && s.ready && !s.dead);
+  }
+
+  /** The main thread's slot is used only while no worker thread is ready. */
+  private usable(s: Slot): boolean {
+    return !s.busy && !s.dead && s.ready && (s.worker !== undefined || !this.threadReady());
+  }
+
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(workerEntry(), { workerData: this.init });
-      const slot: Slot = { worker, busy: true, dead: false };
+      const slot: Slot = { worker, busy: true, dead: false, ready: false };
       this.slots.push(slot);
-      let ready = false;
       worker.on('message', (m: FromThread) => {
         switch (m.type) {
           case 'ready':
-            ready = true;
+            slot.ready = true;
             this.release(slot);
             resolve();
             break;
@@ -164,17 +191,17 @@ export class ThreadPool {
         if (slot.dead) return;
         slot.dead = true;
         this.slots.splice(this.slots.indexOf(slot), 1);
-        if (!ready) reject(new Error(`a worker thread failed to start: ${reason}`));
+        if (!slot.ready) reject(new Error(`a worker thread failed to start: ${reason}`));
         for (const [id, p] of this.pending) {
           if (p.slot !== slot) continue;
           this.pending.delete(id);
           p.done({ kind: 'retry', reason: `worker thread died: ${reason}` });
         }
         if (this.closing) return;
-        if (ready && this.respawns < MAX_RESPAWNS) {
+        if (slot.ready && this.respawns < MAX_RESPAWNS) {
           this.respawns++;
           this.spawn().catch(() => this.failWaiting());
-        } else if (this.slots.length === 0) {
+        } else {
           this.failWaiting();
         }
       };
@@ -183,21 +210,27 @@ export class ThreadPool {
     });
   }
 
-  /** No thread is left: whoever waits for one gets nothing. */
+  /** No thread is left (and no main-thread slot): whoever waits for one gets nothing. */
   private failWaiting(): void {
-    if (this.slots.length > 0) return;
+    if (this.slots.length > 0) {
+      // the main thread's slot may take over waiting work now that no thread is ready
+      if (this.localSlot && !this.localSlot.busy && !this.threadReady()) this.release(this.localSlot);
+      return;
+    }
     for (const w of this.waiting.splice(0)) w(undefined);
   }
 
   private release(slot: Slot): void {
     if (slot.dead) return;
-    const next = this.waiting.shift();
-    if (next) next(slot);
-    else slot.busy = false;
+    slot.busy = false;
+    if (this.waiting.length > 0 && this.usable(slot)) {
+      slot.busy = true;
+      this.waiting.shift()?.(slot);
+    }
   }
 
   private acquire(): Promise<Slot | undefined> {
-    const free = this.slots.find((s) => !s.busy && !s.dead);
+    const free = this.slots.find((s) => s.worker && this.usable(s)) ?? this.slots.find((s) => this.usable(s));
     if (free) {
       free.busy = true;
       return Promise.resolve(free);
@@ -210,15 +243,23 @@ export class ThreadPool {
   async handle(msg: BatchMessage): Promise<Disposition> {
     const slot = await this.acquire();
     if (!slot) return { kind: 'dead', reason: 'every worker thread died' };
+    if (!slot.worker) {
+      try {
+        return await this.local!(msg);
+      } finally {
+        this.release(slot);
+      }
+    }
+    const worker = slot.worker;
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { slot, done: resolve });
-      slot.worker.postMessage({ type: 'handle', id, msg } satisfies ToThread);
+      worker.postMessage({ type: 'handle', id, msg } satisfies ToThread);
     });
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 }

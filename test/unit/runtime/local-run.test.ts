@@ -87,6 +87,15 @@ describe('runLocal', () => {
     expect(res.ok).toBe(true);
     expect(res.nodes.find((n) => n.node === 'order_totals')!.rowsOut).toBe(4);
     expect(res.nodes.find((n) => n.node === 'read_items')!.rowsOut).toBe(5);
+    // every batch ran in a worker thread
+    const store = new EmbeddedStore({ stateDir: path.join(dir, 'state') });
+    try {
+      const history = await store.getBatchHistory('shop', res.runId);
+      expect(history.length).toBeGreaterThan(0);
+      expect(history.every((h) => /\/t\d+$/.test(h.instance))).toBe(true);
+    } finally {
+      await store.close();
+    }
     expect(fs.readFileSync(path.join(dir, 'out', 'totals_00000.csv'), 'utf8')).toMatch(
       /^order_id,"total,eur",n\r\n/,
     );
