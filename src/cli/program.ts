@@ -2,11 +2,24 @@ import { Command } from 'commander';
 import { bridgeCommand } from './commands/bridge.js';
 import { dagCommand } from './commands/dag.js';
 import { runCommand } from './commands/run.js';
+import { startRunCommand } from './commands/start-run.js';
+import { statusCommand } from './commands/status.js';
+import { stopRunCommand } from './commands/stop-run.js';
 import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
 import { reportError, type CommandRegistrar } from './common.js';
 
 /** Every command of the CLI; adding one is one line here (plus its file under commands/). */
-const commands: readonly CommandRegistrar[] = [runCommand, validateCommand, dagCommand, bridgeCommand];
+const commands: readonly CommandRegistrar[] = [
+  runCommand,
+  validateCommand,
+  dagCommand,
+  bridgeCommand,
+  workerCommand,
+  startRunCommand,
+  stopRunCommand,
+  statusCommand,
+];
 
 export function buildProgram(): Command {
   const program = new Command('plexus')
