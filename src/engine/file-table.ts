@@ -31,7 +31,7 @@ export async function processFileTable(ctx: BatchContext, node: FileTableNode): 
     rowsIn++;
     const row = computeRow(node.name, node.w, { r }, where);
     if (row) await writer.add(row);
-    if (rowsIn % PROGRESS_EVERY === 0) ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsWritten });
+    if (rowsIn % PROGRESS_EVERY === 0) ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsAdded });
   };
 
   if (node.r.kind === 'parquet') {

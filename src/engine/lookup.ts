@@ -139,7 +139,7 @@ export async function processLookup(ctx: BatchContext, node: LookupTableNode): P
         if (havingPasses(node.name, w, row, where)) await writer.add(row);
       }
     }
-    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsWritten });
+    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsAdded });
   }
   const rowsOut = await writer.finish(ctx.rerun === true);
   return {

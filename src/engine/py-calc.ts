@@ -239,7 +239,7 @@ export async function processPyCalc(
       const row = computeRow(node.name, node.w, { r, p: pv }, () => where);
       if (row) await writer.add(row);
     }
-    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsWritten });
+    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsAdded });
   }
   const rowsOut = await writer.finish(ctx.rerun === true);
   return {

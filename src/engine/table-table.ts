@@ -31,7 +31,7 @@ export async function processTableTable(
       const row = computeRow(node.name, node.w, { r }, () => `row ${n} of table ${node.r.table}`);
       if (row) await writer.add(row);
     }
-    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsWritten });
+    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsAdded });
   }
   const rowsOut = await writer.finish(ctx.rerun === true);
   return {

@@ -65,6 +65,11 @@ export class TableWriter {
     return this.written;
   }
 
+  /** Rows written or waiting in the current chunk (for progress reports). */
+  get rowsAdded(): number {
+    return this.written + this.pending.length;
+  }
+
   async add(values: Row): Promise<void> {
     const rowid = this.rowid(this.seq);
     this.seq++;

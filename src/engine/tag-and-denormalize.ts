@@ -33,7 +33,7 @@ export async function processTagAndDenormalize(
         if (row) await writer.add(row);
       }
     }
-    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsWritten });
+    ctx.onProgress?.({ rowsIn, rowsOut: writer.rowsAdded });
   }
   const rowsOut = await writer.finish(ctx.rerun === true);
   return {
