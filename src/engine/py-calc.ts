@@ -206,6 +206,7 @@ export async function processPyCalc(
   ];
   let rowsIn = 0;
   for await (const page of readerPages(ctx, node.r, fields)) {
+    if (page.length === 0) continue;
     const pageStart = rowsIn;
     rowsIn += page.length;
     const program = buildPythonProgram(p, page);
