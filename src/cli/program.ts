@@ -27,7 +27,9 @@ export function buildProgram(): Command {
       'Runs Capillaries data-pipeline scripts (locally: embedded store, no servers) and stream bridges',
     )
     .option('--debug', 'print stack traces of errors')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // usage errors, --help and --version throw instead of exiting (subcommands inherit this)
+    .exitOverride();
   for (const register of commands) register(program);
   return program;
 }
@@ -35,7 +37,6 @@ export function buildProgram(): Command {
 /** Runs the CLI with process-style argv (`[node, script, ...args]`); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     process.exitCode = undefined;
     await program.parseAsync([...argv]);

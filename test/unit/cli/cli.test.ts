@@ -134,6 +134,16 @@ describe('plexus CLI', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test('--debug prints the stack; a missing required option is a usage error', async () => {
+    fs.writeFileSync(script, '{not json');
+    const res = await cli('--debug', 'validate', script);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/\n\s+at /);
+    const usage = await cli('run', script, '--keyspace', 'k');
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain("required option '--start-nodes <a,b>' not specified");
+  });
+
   test('validate: OK with a node count', async () => {
     const res = await cli('validate', script, '--params', params);
     expect(res.code).toBe(0);
