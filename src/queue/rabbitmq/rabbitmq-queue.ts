@@ -349,8 +349,10 @@ export class RabbitMqQueue implements BatchQueue {
       restarting: false,
       drained: [],
     };
-    this.consumers.add(c);
+    // registered once consuming, so that a reconnect in between does not start it a second time
     await this.startConsumer(c, Date.now() + this.settings.publishTimeoutMs);
+    this.consumers.add(c);
+    if (!c.channel && !this.closed) void this.restartConsumer(c);
     return {
       stop: () => this.stopConsumer(c, false),
       abort: () => this.stopConsumer(c, true),
