@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors/index.js';
+import { errorMessage, PlexusError } from '../errors/index.js';
 import type { Logger } from '../obs/index.js';
 import type { BatchQueue, QueueCounts } from '../queue/index.js';
 import { batchMessages, isTerminal, listRuns, nodeStatusesOf, publishNode } from '../runtime/index.js';
@@ -44,7 +44,15 @@ export class Sweeper {
     const { store, queue, ks, logger } = this.deps;
     const none: SweepResult = { swept: false, publishedNodes: [], republishedBatches: 0 };
     if (!(await store.keyspaceExists(ks))) return none;
-    if (!(await store.acquireLease(ks, 'sweep', this.deps.owner, this.deps.leaseTtlMs))) return none;
+    let leader: boolean;
+    try {
+      leader = await store.acquireLease(ks, 'sweep', this.deps.owner, this.deps.leaseTtlMs);
+    } catch (err) {
+      // the keyspace is being created (start-run): its tables are not all there yet
+      if (err instanceof PlexusError && err.code === 'TABLE_NOT_FOUND') return none;
+      throw err;
+    }
+    if (!leader) return none;
     await store.renewLease(ks, 'sweep', this.deps.owner, this.deps.leaseTtlMs);
     const runs = (await listRuns(store, ks)).filter((r) => r.status === RunStatus.Start);
     const counts = await queue.counts(ks);

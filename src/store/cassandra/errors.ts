@@ -59,7 +59,7 @@ export function storeError(ks: string, action: string, err: unknown, where: stri
     if (/keyspace .* does not exist/i.test(msg)) {
       return new UserInputError('KEYSPACE_NOT_FOUND', `keyspace ${ks} does not exist`, { cause: err });
     }
-    if (/unconfigured table/i.test(msg)) {
+    if (/unconfigured table|table .* does not exist/i.test(msg)) {
       return new PlexusError('TABLE_NOT_FOUND', `${prefix}: ${msg}`, { cause: err });
     }
   }
