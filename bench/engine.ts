@@ -38,7 +38,7 @@ function hex(r: () => number, n: number): string {
 }
 
 /** Writes orders and order items CSVs split over `files` files each; returns the item count written. */
-function generate(dir: string, items: number, files: number): { orders: number; items: number } {
+export function generate(dir: string, items: number, files: number): { orders: number; items: number } {
   const r = rng(20240501);
   const orderFiles = Array.from({ length: files }, (_, i) =>
     fs.openSync(path.join(dir, `orders_${i}.csv`), 'w'),
@@ -92,7 +92,7 @@ function generate(dir: string, items: number, files: number): { orders: number; 
   return { orders, items: written };
 }
 
-function benchScript(files: number, batches: number): unknown {
+export function benchScript(files: number, batches: number): unknown {
   const urls = (p: string): string[] => Array.from({ length: files }, (_, i) => `{dir_in}/${p}_${i}.csv`);
   const policy = {
     is_default: true,
