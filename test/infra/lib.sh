@@ -13,6 +13,9 @@ PLEXUS_CACHE_DIR=${PLEXUS_CACHE_DIR:-$HOME/.cache/plexus}
 PLEXUS_STATE_DIR=${PLEXUS_STATE_DIR:-/tmp/plexus-it}
 SERVICES_ENV_FILE="$REPO_DIR/test/.services.env"
 JAVA17_HOME=${PLEXUS_JAVA17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+# Added to every port of the harness (default 0: the standard ports in docs/testing.md), so a second set of
+# services (e.g. a local run of .ci/run) can run beside a developer's; use a separate PLEXUS_STATE_DIR too.
+PLEXUS_PORT_OFFSET=${PLEXUS_PORT_OFFSET:-0}
 # Seconds to wait for one service to become ready once started.
 PLEXUS_START_TIMEOUT=${PLEXUS_START_TIMEOUT:-180}
 
@@ -45,6 +48,8 @@ canonical_service() {
 }
 
 svc_dir() { echo "$PLEXUS_STATE_DIR/$1"; }
+# A harness port: the standard one plus PLEXUS_PORT_OFFSET.
+port() { echo $(($1 + PLEXUS_PORT_OFFSET)); }
 svc_log() { echo "$PLEXUS_STATE_DIR/$1/$1.log"; }
 
 # True when 127.0.0.1:<port> accepts TCP connections.
@@ -120,6 +125,20 @@ wait_until() {
     sleep 1
   done
   log "$what: ready after $((SECONDS - start))s"
+}
+
+# already_up <what> <pidfile> <ready command...>: true when the process recorded in the pid file runs and is
+# ready, or becomes ready within PLEXUS_START_TIMEOUT (another up.sh may have just started it). A recorded
+# process that never gets ready is not "up": the caller stops and restarts it.
+already_up() {
+  local what=$1 pidfile=$2
+  shift 2
+  pid_alive "$pidfile" || return 1
+  if "$@" >/dev/null 2>&1 || wait_until "$what (started earlier)" "$pidfile" "$PLEXUS_START_TIMEOUT" "$@"; then
+    log "$what: already running (pid $(pidfile_pid "$pidfile"))"
+    return 0
+  fi
+  return 1
 }
 
 # tail_log <file> [lines]: prints the end of a log for a failure report.

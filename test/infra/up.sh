@@ -30,7 +30,8 @@ done
 [ ${#selected[@]} -gt 0 ] || selected=("${ALL_SERVICES[@]}")
 
 ensure_prereqs
-[ -d "$REPO_DIR/node_modules" ] || die "node_modules is missing: run 'npm ci' in $REPO_DIR first"
+# The readiness probes use the repository's client libraries (kinesis-local too is an npm package).
+$install_only || [ -d "$REPO_DIR/node_modules" ] || die "node_modules is missing: run 'npm ci' in $REPO_DIR first"
 
 # One service: install what is missing, start it, wait for it (serialised per service between
 # concurrent up.sh runs). Runs in a background subshell.

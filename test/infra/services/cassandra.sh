@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Apache Cassandra 5.0 from Maven Central jars (test/infra/build/cassandra/pom.xml) on Java 17, one node on
-# 127.0.0.1:9042, small heap, config in test/infra/conf/cassandra.yaml, data under $PLEXUS_STATE_DIR/cassandra.
+# 127.0.0.1:9042 (+ PLEXUS_PORT_OFFSET), small heap, config in test/infra/conf/cassandra.yaml, data under $PLEXUS_STATE_DIR/cassandra.
 
 CASSANDRA_VERSION=$(pom_property cassandra cassandra.version)
 CASSANDRA_HOME=$PLEXUS_CACHE_DIR/cassandra-$CASSANDRA_VERSION
 CASSANDRA_HEAP=${PLEXUS_CASSANDRA_HEAP:-1G}
+CASSANDRA_CQL_PORT=$(port 9042)
+CASSANDRA_STORAGE_PORT=$(port 7000)
 
 cassandra_install() {
   [ -x "$JAVA17_HOME/bin/java" ] || {
@@ -18,22 +20,31 @@ cassandra_install() {
   }
 }
 
-cassandra_ready() { port_open 9042 && node_check cql 127.0.0.1:9042; }
+cassandra_ready() { port_open "$CASSANDRA_CQL_PORT" && node_check cql "127.0.0.1:$CASSANDRA_CQL_PORT"; }
 
 cassandra_start() {
   local d pidfile jamm
   d=$(svc_dir cassandra)
   pidfile=$d/pid
-  if pid_alive "$pidfile" && cassandra_ready; then
-    log "cassandra: already running (pid $(pidfile_pid "$pidfile"))"
-  else
+  if ! already_up "cassandra" "$pidfile" cassandra_ready; then
     stop_pidfile "$pidfile" 60
-    port_open 9042 && {
-      log "cassandra: 127.0.0.1:9042 is taken by another process"
-      return 1
-    }
+    local p
+    for p in "$CASSANDRA_CQL_PORT" "$CASSANDRA_STORAGE_PORT"; do
+      port_open "$p" && {
+        log "cassandra: 127.0.0.1:$p is taken by another process"
+        return 1
+      }
+    done
     mkdir -p "$d/data" "$d/logs" "$d/triggers"
-    cp "$INFRA_DIR/conf/cassandra.yaml" "$d/cassandra.yaml"
+    {
+      cat "$INFRA_DIR/conf/cassandra.yaml"
+      echo "storage_port: $CASSANDRA_STORAGE_PORT"
+      echo "native_transport_port: $CASSANDRA_CQL_PORT"
+      echo 'seed_provider:'
+      echo '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider'
+      echo '    parameters:'
+      echo "      - seeds: '127.0.0.1:$CASSANDRA_STORAGE_PORT'"
+    } >"$d/cassandra.yaml"
     cp "$INFRA_DIR/conf/cassandra-logback.xml" "$d/logback.xml"
     jamm=$(ls "$CASSANDRA_HOME"/lib/jamm-*.jar)
     # JPMS flags: Cassandra 5.0's conf/jvm17-server.options plus what its tests open on Java 17.
@@ -65,9 +76,9 @@ cassandra_start() {
       -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.superuser_setup_delay_ms=0 \
       -Dcassandra.ring_delay_ms=1000 "-Dcassandra.triggers_dir=$d/triggers" \
       -cp "$CASSANDRA_HOME/lib/*" org.apache.cassandra.service.CassandraDaemon
-    wait_until "cassandra (CQL on 9042)" "$pidfile" "$PLEXUS_START_TIMEOUT" cassandra_ready || return 1
+    wait_until "cassandra (CQL on $CASSANDRA_CQL_PORT)" "$pidfile" "$PLEXUS_START_TIMEOUT" cassandra_ready || return 1
   fi
-  write_env_fragment cassandra "CASSANDRA_CONTACT_POINTS=127.0.0.1:9042" "CASSANDRA_LOCAL_DC=datacenter1"
+  write_env_fragment cassandra "CASSANDRA_CONTACT_POINTS=127.0.0.1:$CASSANDRA_CQL_PORT" "CASSANDRA_LOCAL_DC=datacenter1"
 }
 
 cassandra_stop() { stop_pidfile "$(svc_dir cassandra)/pid" 60; }

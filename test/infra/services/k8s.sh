@@ -10,9 +10,9 @@ ETCD_VERSION=$(go_mod_version etcd go.etcd.io/etcd/server/v3)
 ETCD_VERSION=${ETCD_VERSION#v}
 KUBE_APISERVER_BIN=$PLEXUS_CACHE_DIR/kube-apiserver-$K8S_VERSION/kube-apiserver
 ETCD_BIN=$PLEXUS_CACHE_DIR/etcd-$ETCD_VERSION/etcd
-K8S_API_PORT=6443
-ETCD_PORT=2379
-ETCD_PEER_PORT=2380
+K8S_API_PORT=$(port 6443)
+ETCD_PORT=$(port 2379)
+ETCD_PEER_PORT=$(port 2380)
 # The harness PKI is made once per machine and kept with the cache, so every state dir (a developer's,
 # CI's) serves the same CA and admin credentials and a kubeconfig stays valid across restarts and wipes.
 K8S_PKI_DIR=$PLEXUS_CACHE_DIR/k8s-test-pki
@@ -107,14 +107,15 @@ k8s_start() {
     log "k8s: could not create the PKI with openssl"
     return 1
   }
-  if pid_alive "$d/etcd.pid" && etcd_ready; then
-    log "k8s: etcd already running (pid $(pidfile_pid "$d/etcd.pid"))"
-  else
+  if ! already_up "k8s (etcd)" "$d/etcd.pid" etcd_ready; then
     stop_pidfile "$d/etcd.pid" 20
-    port_open "$ETCD_PORT" && {
-      log "k8s: 127.0.0.1:$ETCD_PORT is taken by another process"
-      return 1
-    }
+    local p
+    for p in "$ETCD_PORT" "$ETCD_PEER_PORT"; do
+      port_open "$p" && {
+        log "k8s: 127.0.0.1:$p is taken by another process"
+        return 1
+      }
+    done
     start_bg "$d/etcd.pid" "$d/etcd.log" "$ETCD_BIN" --name plexus-it --data-dir "$d/etcd-data" \
       --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
       --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -123,9 +124,7 @@ k8s_start() {
       --unsafe-no-fsync --log-level warn
     wait_until "k8s (etcd)" "$d/etcd.pid" "$PLEXUS_START_TIMEOUT" etcd_ready || return 1
   fi
-  if pid_alive "$d/kube-apiserver.pid" && apiserver_ready; then
-    log "k8s: kube-apiserver already running (pid $(pidfile_pid "$d/kube-apiserver.pid"))"
-  else
+  if ! already_up "k8s (kube-apiserver)" "$d/kube-apiserver.pid" apiserver_ready; then
     stop_pidfile "$d/kube-apiserver.pid" 30
     port_open "$K8S_API_PORT" && {
       log "k8s: 127.0.0.1:$K8S_API_PORT is taken by another process"

@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Apache Kafka in KRaft mode from Maven Central jars (test/infra/build/kafka/pom.xml) on Java 17, one combined
-# broker/controller on 127.0.0.1:9092 (controller 9093), data under $PLEXUS_STATE_DIR/kafka.
+# broker/controller on 127.0.0.1:9092 (controller 9093; + PLEXUS_PORT_OFFSET), data under $PLEXUS_STATE_DIR/kafka.
 
 KAFKA_VERSION=$(pom_property kafka kafka.version)
 KAFKA_HOME=$PLEXUS_CACHE_DIR/kafka-$KAFKA_VERSION
 KAFKA_HEAP=${PLEXUS_KAFKA_HEAP:-512m}
+KAFKA_PORT=$(port 9092)
+KAFKA_CONTROLLER_PORT=$(port 9093)
 
 kafka_install() {
   [ -x "$JAVA17_HOME/bin/java" ] || {
@@ -29,18 +31,16 @@ KAFKA_LOG_OPTS=(
 
 kafka_java() { "$JAVA17_HOME/bin/java" "${KAFKA_LOG_OPTS[@]}" -cp "$KAFKA_HOME/lib/*" "$@"; }
 
-kafka_ready() { port_open 9092 && node_check kafka 127.0.0.1:9092; }
+kafka_ready() { port_open "$KAFKA_PORT" && node_check kafka "127.0.0.1:$KAFKA_PORT"; }
 
 kafka_start() {
   local d pidfile
   d=$(svc_dir kafka)
   pidfile=$d/pid
-  if pid_alive "$pidfile" && kafka_ready; then
-    log "kafka: already running (pid $(pidfile_pid "$pidfile"))"
-  else
+  if ! already_up "kafka" "$pidfile" kafka_ready; then
     stop_pidfile "$pidfile" 60
     local p
-    for p in 9092 9093; do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
       port_open "$p" && {
         log "kafka: 127.0.0.1:$p is taken by another process"
         return 1
@@ -49,6 +49,9 @@ kafka_start() {
     mkdir -p "$d/data"
     {
       cat "$INFRA_DIR/conf/kafka-server.properties"
+      echo "controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT"
+      echo "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT"
       echo "log.dirs=$d/data"
     } >"$d/server.properties"
     # Format the storage once (the cluster id is kept with the data).
@@ -64,9 +67,9 @@ kafka_start() {
     start_bg "$pidfile" "$(svc_log kafka)" "$JAVA17_HOME/bin/java" "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" \
       -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -XX:ActiveProcessorCount=2 \
       -Djava.awt.headless=true "${KAFKA_LOG_OPTS[@]}" -cp "$KAFKA_HOME/lib/*" kafka.Kafka "$d/server.properties"
-    wait_until "kafka (broker on 9092)" "$pidfile" "$PLEXUS_START_TIMEOUT" kafka_ready || return 1
+    wait_until "kafka (broker on $KAFKA_PORT)" "$pidfile" "$PLEXUS_START_TIMEOUT" kafka_ready || return 1
   fi
-  write_env_fragment kafka "KAFKA_BROKERS=127.0.0.1:9092"
+  write_env_fragment kafka "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
 }
 
 kafka_stop() { stop_pidfile "$(svc_dir kafka)/pid" 60; }

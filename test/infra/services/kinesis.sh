@@ -1,12 +1,12 @@
 # shellcheck shell=bash
 # Kinesis-compatible server: kinesis-local (kinesis-mock compiled to JS, a devDependency in package.json),
-# plain HTTP/1.1 on 127.0.0.1:4568 (TLS on 4567), data persisted under $PLEXUS_STATE_DIR/kinesis/data.
+# plain HTTP/1.1 on 127.0.0.1:4568 (TLS on 4567; + PLEXUS_PORT_OFFSET), data persisted under $PLEXUS_STATE_DIR/kinesis/data.
 # Clients must use NodeHttpHandler from @smithy/node-http-handler: the SDK's default HTTP/2 handler fails
 # against it with "Protocol error".
 
 KINESIS_PKG=$REPO_DIR/node_modules/kinesis-local
-KINESIS_PORT=${PLEXUS_KINESIS_PORT:-4568}
-KINESIS_TLS_PORT=${PLEXUS_KINESIS_TLS_PORT:-4567}
+KINESIS_PORT=$(port 4568)
+KINESIS_TLS_PORT=$(port 4567)
 
 kinesis_install() {
   [ -f "$KINESIS_PKG/main.js" ] || {
@@ -21,9 +21,7 @@ kinesis_start() {
   local d pidfile
   d=$(svc_dir kinesis)
   pidfile=$d/pid
-  if pid_alive "$pidfile" && kinesis_ready; then
-    log "kinesis: already running (pid $(pidfile_pid "$pidfile"))"
-  else
+  if ! already_up "kinesis" "$pidfile" kinesis_ready; then
     stop_pidfile "$pidfile" 20
     local p
     for p in "$KINESIS_PORT" "$KINESIS_TLS_PORT"; do

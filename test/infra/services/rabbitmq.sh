@@ -4,7 +4,13 @@
 
 RABBITMQ_USER=${PLEXUS_RABBITMQ_USER:-plexus}
 RABBITMQ_PASS=${PLEXUS_RABBITMQ_PASS:-plexus-it-pass}
-RABBITMQ_NODE=plexus-it@localhost
+RABBITMQ_PORT=$(port 5672)
+RABBITMQ_MGMT_PORT=$(port 15672)
+# The node name is per port offset (epmd on 4369 is shared by every node of the machine); the distribution
+# port is RabbitMQ's default, the AMQP port + 20000, on 127.0.0.1.
+if [ "$PLEXUS_PORT_OFFSET" = 0 ]; then RABBITMQ_NODE=plexus-it@localhost; else
+  RABBITMQ_NODE=plexus-it-$PLEXUS_PORT_OFFSET@localhost
+fi
 RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 
 rabbitmq_install() {
@@ -15,7 +21,7 @@ rabbitmq_install() {
     return 1
   }
   # The package may have started the system node (where no policy-rc.d forbids it); this harness runs
-  # its own node, so stop that one to free 5672/15672.
+  # its own node, so stop that one to free the standard ports.
   if /usr/sbin/rabbitmqctl -q ping >/dev/null 2>&1; then
     log "rabbitmq: stopping the system node the package started"
     service rabbitmq-server stop >/dev/null 2>&1 || /usr/sbin/rabbitmqctl -q stop >/dev/null 2>&1 || true
@@ -35,6 +41,7 @@ rabbitmq_env() {
   export RABBITMQ_LOG_BASE=$d/log
   export RABBITMQ_LOGS=-
   export RABBITMQ_PID_FILE=$d/rabbitmq.pid
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$RABBITMQ_PORT
   export ERL_EPMD_ADDRESS=127.0.0.1
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
@@ -43,7 +50,7 @@ rabbitmq_env() {
 rabbitmqctl_it() { (rabbitmq_env && "$RABBITMQ_BIN/rabbitmqctl" -n "$RABBITMQ_NODE" "$@"); }
 
 rabbitmq_ready() {
-  curl -sf -u "$RABBITMQ_USER:$RABBITMQ_PASS" http://127.0.0.1:15672/api/overview >/dev/null
+  curl -sf -u "$RABBITMQ_USER:$RABBITMQ_PASS" "http://127.0.0.1:$RABBITMQ_MGMT_PORT/api/overview" >/dev/null
 }
 
 rabbitmq_start() {
@@ -51,21 +58,22 @@ rabbitmq_start() {
   d=$(svc_dir rabbitmq)
   pidfile=$d/pid
   mkdir -p "$d/mnesia" "$d/log"
-  if pid_alive "$pidfile" && rabbitmq_ready; then
-    log "rabbitmq: already running (pid $(pidfile_pid "$pidfile"))"
-  else
+  if ! already_up "rabbitmq" "$pidfile" rabbitmq_ready; then
     stop_pidfile "$pidfile" 30
-    port_open 5672 && {
-      log "rabbitmq: 127.0.0.1:5672 is taken by another process"
-      return 1
-    }
+    local p
+    for p in "$RABBITMQ_PORT" "$RABBITMQ_MGMT_PORT" $((RABBITMQ_PORT + 20000)); do
+      port_open "$p" && {
+        log "rabbitmq: 127.0.0.1:$p is taken by another process"
+        return 1
+      }
+    done
     : >"$d/rabbitmq-env.conf"
     echo '[rabbitmq_management].' >"$d/enabled_plugins"
     echo '[].' >"$d/advanced.config"
     cat >"$d/rabbitmq.conf" <<EOF
-listeners.tcp.1 = 127.0.0.1:5672
+listeners.tcp.1 = 127.0.0.1:$RABBITMQ_PORT
 management.tcp.ip = 127.0.0.1
-management.tcp.port = 15672
+management.tcp.port = $RABBITMQ_MGMT_PORT
 loopback_users.guest = true
 vm_memory_high_watermark.absolute = 1GiB
 disk_free_limit.absolute = 50MB
@@ -74,7 +82,7 @@ log.console.level = info
 log.file = false
 EOF
     (rabbitmq_env && start_bg "$pidfile" "$(svc_log rabbitmq)" "$RABBITMQ_BIN/rabbitmq-server")
-    wait_until "rabbitmq (AMQP port)" "$pidfile" "$PLEXUS_START_TIMEOUT" port_open 5672 || return 1
+    wait_until "rabbitmq (AMQP port)" "$pidfile" "$PLEXUS_START_TIMEOUT" port_open "$RABBITMQ_PORT" || return 1
     wait_until "rabbitmq (node boot)" "$pidfile" "$PLEXUS_START_TIMEOUT" \
       rabbitmqctl_it await_startup --timeout 10 || return 1
     # The test user (kept across restarts in mnesia; set again each start in case the password changed).
@@ -88,15 +96,16 @@ EOF
     wait_until "rabbitmq (management API)" "$pidfile" "$PLEXUS_START_TIMEOUT" rabbitmq_ready || return 1
   fi
   write_env_fragment rabbitmq \
-    "RABBITMQ_URL=amqp://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:5672" \
-    "RABBITMQ_MGMT_URL=http://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:15672"
+    "RABBITMQ_URL=amqp://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:$RABBITMQ_PORT" \
+    "RABBITMQ_MGMT_URL=http://$RABBITMQ_USER:$RABBITMQ_PASS@127.0.0.1:$RABBITMQ_MGMT_PORT"
 }
 
 rabbitmq_stop() {
   local pidfile
   pidfile=$(svc_dir rabbitmq)/pid
-  if pid_alive "$pidfile"; then
-    # A clean broker shutdown first (the server script also turns TERM into this), then by PID.
+  # A clean broker shutdown first (the server script also turns TERM into this), then by PID. The node
+  # name is the harness' own, so this also stops a node of ours whose pid file was lost.
+  if pid_alive "$pidfile" || port_open "$RABBITMQ_PORT"; then
     rabbitmqctl_it -q stop >/dev/null 2>&1 || true
   fi
   stop_pidfile "$pidfile" 30

@@ -6,7 +6,7 @@
 MINIO_VERSION=$(go_mod_version minio github.com/minio/minio)
 MINIO_VERSION=${MINIO_VERSION#v}
 MINIO_BIN=$PLEXUS_CACHE_DIR/minio-$MINIO_VERSION/minio
-S3_PORT=${PLEXUS_S3_PORT:-9000}
+S3_PORT=$(port 9000)
 S3_ACCESS_KEY=plexus-it
 S3_SECRET_KEY=plexus-it-secret
 
@@ -29,9 +29,7 @@ s3_start() {
   local d pidfile
   d=$(svc_dir s3)
   pidfile=$d/pid
-  if pid_alive "$pidfile" && s3_ready; then
-    log "s3: already running (pid $(pidfile_pid "$pidfile"))"
-  else
+  if ! already_up "s3" "$pidfile" s3_ready; then
     stop_pidfile "$pidfile" 30
     port_open "$S3_PORT" && {
       log "s3: 127.0.0.1:$S3_PORT is taken by another process"
