@@ -77,6 +77,12 @@ export interface StartRunOptions {
    * with the run, so that every worker loads the same script.
    */
   readonly overrides?: Readonly<Record<string, string>>;
+  /**
+   * A run id already taken with `store.nextRunId` (a controller records it before starting, so that a crash
+   * and retry resumes the same run instead of starting a second one). Starting again with the same id is
+   * idempotent: every step is insert-if-missing and each node is published once.
+   */
+  readonly runId?: number;
 }
 
 export interface StartedRun {
@@ -102,7 +108,7 @@ export async function startRun(opts: StartRunOptions): Promise<StartedRun> {
     );
   }
   await store.ensureKeyspace(ks);
-  const runId = await store.nextRunId(ks);
+  const runId = opts.runId ?? (await store.nextRunId(ks));
   const affected = script.affectedNodes(startNodes);
   await store.putRunProperties(ks, {
     runId,
