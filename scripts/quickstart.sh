@@ -10,6 +10,10 @@ node dist/src/cli/main.js run examples/quickstart/script.yaml \
   --keyspace quickstart \
   --start-nodes read_orders,read_items \
   --state-dir examples/quickstart/.plexus
+node dist/src/cli/main.js dag examples/quickstart/script.yaml \
+  --params examples/quickstart/params.yaml --format svg -o examples/quickstart/out/dag.svg
 echo
 echo "Results: examples/quickstart/out/order_totals.csv"
 cat examples/quickstart/out/order_totals.csv
+echo
+echo "DAG picture: examples/quickstart/out/dag.svg"
