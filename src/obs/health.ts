@@ -10,6 +10,8 @@ export interface HealthServerOptions {
   live?: () => boolean | Promise<boolean>;
   /** Readiness: dependencies connected and work can be taken. */
   ready?: () => boolean | Promise<boolean>;
+  /** Served as JSON at /status when given (e.g. a bridge's status snapshot). */
+  status?: () => unknown;
 }
 
 export interface HealthServer {
@@ -25,6 +27,12 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         if (req.url === '/metrics') {
           const body = await opts.registry.metrics();
           res.writeHead(200, { 'content-type': opts.registry.contentType });
+          res.end(body);
+          return;
+        }
+        if (req.url === '/status' && opts.status) {
+          const body = JSON.stringify(await opts.status());
+          res.writeHead(200, { 'content-type': 'application/json' });
           res.end(body);
           return;
         }

@@ -65,8 +65,9 @@ export const bridgeCommand: CommandRegistrar = (program: Command) => {
           registry,
           live: () => bridge.state.getPhase() !== 'Failed',
           ready: () => bridge.state.isReady(),
+          status: () => bridge.status(),
         });
-        logger.info({ port: health.port }, 'serving /metrics, /healthz, /readyz');
+        logger.info({ port: health.port }, 'serving /metrics, /healthz, /readyz, /status');
       }
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
