@@ -48,7 +48,10 @@ export function scenario(name: string): Scenario {
         opts.startNodes,
       ];
       if (opts.params !== undefined) {
-        args.push('--params', path.join(src, 'cfg', opts.params));
+        args.push(
+          '--params',
+          path.isAbsolute(opts.params) ? opts.params : path.join(src, 'cfg', opts.params),
+        );
         args.push('--param', ...Object.entries(params).map(([k, v]) => `${k}=${v}`));
       }
       return runCli(args);
