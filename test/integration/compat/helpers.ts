@@ -36,7 +36,7 @@ export function scenario(name: string): Scenario {
       };
       const args = [
         'run',
-        path.join(src, 'cfg', script),
+        path.isAbsolute(script) ? script : path.join(src, 'cfg', script),
         '--keyspace',
         `compat_${name}`,
         '--state-dir',
