@@ -1,0 +1,326 @@
+/**
+ * The StreamBridge controller against the real kube-apiserver, with a real bridge process in the pod's
+ * place: the test reads the ConfigMap and the StatefulSet's env the controller rendered, runs `plexus bridge`
+ * with them (RabbitMQ → S3 on the test's RabbitMQ and S3 server), stands in for the kubelet by creating the
+ * pod and marking it Running/Ready with its address, and watches the controller fill the StreamBridge status.
+ */
+import { jest } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { StreamBridge } from '../../../src/api/index.js';
+import {
+  CONFIGMAPS,
+  Manager,
+  PODS,
+  SECRETS,
+  STREAMBRIDGE_RESOURCE,
+  type KubeObject,
+} from '../../../src/operator/index.js';
+import {
+  CONFIG_HASH_ANNOTATION,
+  STATEFULSETS,
+  setupStreamBridgeController,
+  type ConfigMapObject,
+  type EnvVar,
+  type StatefulSetObject,
+} from '../../../src/operator/streambridge/index.js';
+import { requireService } from '../services.js';
+import { deletePrefix, ensureBucket, readLines, s3Client, s3Env } from '../bridge/s3util.js';
+import { deleteQueues, payload, publish, queueDepth } from '../bridge/util.js';
+import { eventually, setUpKube, type KubeEnv } from './kube-env.js';
+
+jest.setTimeout(120_000);
+
+const repo = path.resolve(import.meta.dirname, '..', '..', '..');
+const rabbit = requireService('RABBITMQ_URL');
+const s3 = s3Env();
+const s3c = s3Client(s3);
+const bucket = 'plexus-it-streambridge';
+
+let env: KubeEnv;
+const stop = new AbortController();
+let managerDone: Promise<unknown> | undefined;
+const run = `sb${Date.now().toString(36)}`;
+const queue = `${run}-in`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-sb-'));
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  env = await setUpKube('it-sb');
+  await ensureBucket(s3c, bucket);
+  const manager = new Manager({ client: env.client });
+  setupStreamBridgeController(manager, {
+    client: env.client,
+    namespace: env.namespace,
+    defaultImage: 'plexus:it',
+    pollIntervalMs: 300,
+    minStatusIntervalMs: 500,
+    staleAfterMs: 3000,
+    scrapeTimeoutMs: 1000,
+  });
+  managerDone = manager.run(stop.signal);
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  stop.abort();
+  await managerDone;
+  await deleteQueues(rabbit, [queue]);
+  await deletePrefix(s3c, bucket, run);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** The env the kubelet would give the container: literal values and secretKeyRefs resolved. */
+async function containerEnv(vars: readonly EnvVar[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const v of vars) {
+    if (v.value !== undefined) out[v.name] = v.value;
+    const ref = v.valueFrom?.secretKeyRef;
+    if (!ref) continue;
+    const secret = await env.client.get<SecretObject>(SECRETS, env.namespace, ref.name);
+    const data = secret?.data?.[ref.key];
+    if (data === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
+    out[v.name] = Buffer.from(data, 'base64').toString('utf8');
+  }
+  return out;
+}
+
+const getSb = () => env.client.get<StreamBridge>(STREAMBRIDGE_RESOURCE, env.namespace, run);
+const getSts = () => env.client.get<StatefulSetObject>(STATEFULSETS, env.namespace, `${run}-bridge`);
+
+describe('StreamBridge controller', () => {
+  it('renders ConfigMap and StatefulSet, rolls on spec change, and reports a running bridge on the CR', async () => {
+    const ns = env.namespace;
+    await env.client.create<SecretObject>(SECRETS, ns, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'rabbit', namespace: ns },
+      data: { url: b64(rabbit) },
+    });
+    await env.client.create<SecretObject>(SECRETS, ns, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3-creds', namespace: ns },
+      data: { accessKeyId: b64(s3.accessKeyId), secretAccessKey: b64(s3.secretAccessKey) },
+    });
+    const bufferDir = path.join(dir, 'buffer');
+    const created = await env.client.create<StreamBridge>(STREAMBRIDGE_RESOURCE, ns, {
+      apiVersion: 'plexus.dev/v1alpha1',
+      kind: 'StreamBridge',
+      metadata: { name: run, namespace: ns },
+      spec: {
+        source: {
+          type: 'rabbitmq',
+          rabbitmq: { queue, prefetch: 50 },
+          credentialsSecretRef: { name: 'rabbit' },
+        },
+        sink: {
+          type: 's3',
+          s3: {
+            bucket,
+            folder: run,
+            endpoint: s3.endpoint,
+            region: s3.region,
+            forcePathStyle: s3.forcePathStyle,
+          },
+          credentialsSecretRef: { name: 's3-creds' },
+        },
+        buffer: {
+          path: bufferDir,
+          commitDuration: '1s',
+          uploadEvery: '1s',
+          size: '2Gi',
+          storageClassName: 'standard',
+        },
+      },
+    });
+
+    // Workload: owned ConfigMap and StatefulSet with the PVC template and the expected pod template.
+    const sts = await eventually('StatefulSet', getSts);
+    const owner = { kind: 'StreamBridge', name: run, uid: created.metadata.uid, controller: true };
+    expect(sts.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+    expect(sts.spec.replicas).toBe(1);
+    expect(sts.spec.volumeClaimTemplates?.[0]?.spec).toMatchObject({
+      resources: { requests: { storage: '2Gi' } },
+      storageClassName: 'standard',
+    });
+    const pod = sts.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(container.args).toEqual([
+      'bridge',
+      '--config',
+      '/etc/plexus/bridge.yaml',
+      '--metrics-port',
+      '9090',
+    ]);
+    expect(container.image).toBe('plexus:it');
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz' } });
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true });
+    expect(container.volumeMounts).toContainEqual({ name: 'buffer', mountPath: bufferDir });
+    const cm = await eventually('ConfigMap', () =>
+      env.client.get<ConfigMapObject>(CONFIGMAPS, ns, `${run}-bridge-config`),
+    );
+    expect(cm.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+    expect(cm.data['bridge.yaml']).not.toContain(s3.secretAccessKey);
+    const firstHash = sts.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    expect(firstHash).toBe(cm.metadata.annotations[CONFIG_HASH_ANNOTATION]);
+    // No pod has reported yet.
+    const pending = await eventually('Pending status', async () => {
+      const sb = await getSb();
+      return sb?.status?.phase === 'Pending' ? sb : undefined;
+    });
+    expect(pending.status?.observedGeneration).toBe(1);
+
+    // A spec change rolls the pod template (new config hash) and updates the ConfigMap.
+    await env.client.mergePatch<StreamBridge>(STREAMBRIDGE_RESOURCE, ns, run, {
+      spec: { delivery: { maxInFlight: 500 } },
+    });
+    const rolled = await eventually('rolled template', async () => {
+      const s = await getSts();
+      return s && s.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION] !== firstHash ? s : undefined;
+    });
+    const cm2 = await eventually('updated ConfigMap', async () => {
+      const c = await env.client.get<ConfigMapObject>(CONFIGMAPS, ns, `${run}-bridge-config`);
+      return c?.data['bridge.yaml']?.includes('maxInFlight: 500') ? c : undefined;
+    });
+    expect(rolled.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(
+      cm2.metadata.annotations[CONFIG_HASH_ANNOTATION],
+    );
+
+    // The bridge process, in the pod's place: the rendered config and env.
+    const config = path.join(dir, 'bridge.yaml');
+    fs.writeFileSync(config, cm2.data['bridge.yaml']!);
+    const port = await freePort();
+    const containerVars = await containerEnv(rolled.spec.template.spec.containers[0]!.env);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'bridge',
+        '--config',
+        config,
+        '--metrics-port',
+        String(port),
+        '--metrics-host',
+        '127.0.0.1',
+      ],
+      {
+        cwd: repo,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...containerVars, PLEXUS_LOG_FORMAT: 'json' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+
+    // The kubelet's part: the pod exists, runs, has an address.
+    const podName = `${run}-bridge-0`;
+    await env.client.create(PODS, ns, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: podName, namespace: ns, labels: rolled.spec.template.metadata.labels },
+      spec: {
+        automountServiceAccountToken: false,
+        containers: [
+          { name: 'bridge', image: 'plexus:it', ports: [{ name: 'metrics', containerPort: port }] },
+        ],
+      },
+    } as KubeObject);
+    await env.client.mergePatchStatus(PODS, ns, podName, {
+      status: {
+        phase: 'Running',
+        podIP: '127.0.0.1',
+        podIPs: [{ ip: '127.0.0.1' }],
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }],
+      },
+    });
+
+    const sent = Array.from({ length: 300 }, (_, i) => payload(run, i));
+    await publish(rabbit, queue, sent);
+    const running = await eventually(
+      `delivered 300 on the CR (bridge stderr: ${stderr.slice(-500)})`,
+      async () => {
+        const sb = await getSb();
+        return sb?.status?.phase === 'Running' && (sb.status.counters?.delivered ?? 0) >= 300
+          ? sb
+          : undefined;
+      },
+      60_000,
+    );
+    const st = running.status!;
+    expect(st.observedGeneration).toBe(2);
+    expect(st.counters?.received).toBeGreaterThanOrEqual(300);
+    expect(st.lastDeliveryTime).toBeDefined();
+    for (const type of ['SourceConnected', 'SinkConnected', 'Ready']) {
+      expect(st.conditions?.find((c) => c.type === type)).toMatchObject({
+        status: 'True',
+        observedGeneration: 2,
+      });
+    }
+    expect(await queueDepth(rabbit, queue)).toBe(0);
+    const lines = await eventually('objects in S3', async () => {
+      const l = await readLines(s3c, bucket, run);
+      return l.length >= 300 ? l : undefined;
+    });
+    expect(new Set(lines)).toEqual(new Set(sent));
+
+    // The bridge dies: its report goes stale and the bridge turns Degraded, counters kept.
+    child.kill('SIGKILL');
+    const degraded = await eventually(
+      'Degraded after the pod stopped reporting',
+      async () => {
+        const sb = await getSb();
+        return sb?.status?.phase === 'Degraded' ? sb : undefined;
+      },
+      20_000,
+    );
+    expect(degraded.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'StaleReports',
+    });
+    expect(degraded.status?.message).toContain(`${podName}: no report for`);
+    expect(degraded.status?.counters?.delivered).toBeGreaterThanOrEqual(300);
+  });
+
+  it('fails a bridge whose spec cannot run, naming the problem', async () => {
+    const ns = env.namespace;
+    const name = `${run}-norabbit`;
+    await env.client.create<StreamBridge>(STREAMBRIDGE_RESOURCE, ns, {
+      apiVersion: 'plexus.dev/v1alpha1',
+      kind: 'StreamBridge',
+      metadata: { name, namespace: ns },
+      spec: { source: { type: 'rabbitmq', rabbitmq: { queue: 'q' } }, sink: { type: 'stdio', stdio: {} } },
+    });
+    const failed = await eventually('Failed status', async () => {
+      const sb = await env.client.get<StreamBridge>(STREAMBRIDGE_RESOURCE, ns, name);
+      return sb?.status?.phase === 'Failed' ? sb : undefined;
+    });
+    expect(failed.status?.message).toContain('spec.source.credentialsSecretRef is required for rabbitmq');
+    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('InvalidSpec');
+    expect(await env.client.get(STATEFULSETS, ns, `${name}-bridge`)).toBeUndefined();
+  });
+});
