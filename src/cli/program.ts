@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { bridgeCommand } from './commands/bridge.js';
+import { controllerCommand } from './commands/controller.js';
 import { dagCommand } from './commands/dag.js';
 import { runCommand } from './commands/run.js';
 import { startRunCommand } from './commands/start-run.js';
@@ -19,6 +20,7 @@ const commands: readonly CommandRegistrar[] = [
   startRunCommand,
   stopRunCommand,
   statusCommand,
+  controllerCommand,
 ];
 
 export function buildProgram(): Command {

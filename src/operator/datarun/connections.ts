@@ -1,0 +1,135 @@
+/**
+ * Connections of a DataRun (Cassandra, RabbitMQ, S3): each from the Secret the spec names, else the
+ * controller's default Secret (PLEXUS_*_SECRET), else the controller's own environment. The worker pods get
+ * the same settings as environment variables — from the Secret by secretKeyRef (the values never appear in
+ * the Job), or as plain values copied from the controller's environment.
+ */
+import type { DataRun, EnvVar } from '../../api/index.js';
+import { CassandraStore, cassandraSettings, CASSANDRA_ENV } from '../../store/index.js';
+import { RabbitMqQueue, rabbitMqSettings, RABBITMQ_ENV } from '../../queue/index.js';
+import type { KubeClient, KubeObject } from '../kube-client.js';
+import { SECRETS } from '../kube-client.js';
+import { SpecError } from './source.js';
+
+interface Secret extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** Secret key → environment variable, per service; `required` keys must be in the Secret. */
+const KEYS = {
+  cassandra: [
+    { key: 'contactPoints', env: CASSANDRA_ENV.contactPoints, required: true },
+    { key: 'localDataCenter', env: CASSANDRA_ENV.localDataCenter, required: false },
+    { key: 'username', env: CASSANDRA_ENV.username, required: false },
+    { key: 'password', env: CASSANDRA_ENV.password, required: false },
+    { key: 'keyspaceReplication', env: CASSANDRA_ENV.replication, required: false },
+  ],
+  rabbitmq: [{ key: 'url', env: RABBITMQ_ENV.url, required: true }],
+  s3: [
+    { key: 'accessKeyId', env: 'AWS_ACCESS_KEY_ID', required: true },
+    { key: 'secretAccessKey', env: 'AWS_SECRET_ACCESS_KEY', required: true },
+    { key: 'region', env: 'AWS_REGION', required: false },
+    { key: 'endpoint', env: 'PLEXUS_S3_ENDPOINT', required: false },
+    { key: 'forcePathStyle', env: 'PLEXUS_S3_FORCE_PATH_STYLE', required: false },
+  ],
+} as const;
+
+/** Controller environment variables passed on to workers when no Secret is configured. */
+const PASSED_ON: Record<keyof typeof KEYS, readonly string[]> = {
+  cassandra: [...Object.values(CASSANDRA_ENV)],
+  rabbitmq: [...Object.values(RABBITMQ_ENV)],
+  s3: [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_REGION',
+    'PLEXUS_S3_ENDPOINT',
+    'PLEXUS_S3_FORCE_PATH_STYLE',
+  ],
+};
+
+export interface ResolvedConnections {
+  /** Environment of the worker container. */
+  readonly env: EnvVar[];
+  /** The same settings as values, for the controller's own clients (Cassandra and RabbitMQ variables). */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/**
+ * Resolves the connections of a run. A named Secret that is missing, or lacks a required key, is a
+ * SpecError naming the field.
+ */
+export async function resolveConnections(
+  client: KubeClient,
+  run: DataRun,
+  defaults: { cassandra?: string; rabbitmq?: string; s3?: string },
+  controllerEnv: Readonly<Record<string, string | undefined>>,
+): Promise<ResolvedConnections> {
+  const ns = run.metadata.namespace ?? 'default';
+  const env: EnvVar[] = [];
+  const values: Record<string, string> = {};
+  for (const service of ['cassandra', 'rabbitmq', 's3'] as const) {
+    const fromSpec = run.spec.connections?.[service]?.secretRef.name;
+    const secretName = fromSpec ?? defaults[service];
+    const field = fromSpec
+      ? `spec.connections.${service}.secretRef`
+      : `the controller's default ${service} Secret`;
+    if (secretName === undefined) {
+      for (const name of PASSED_ON[service]) {
+        const v = controllerEnv[name];
+        if (v !== undefined && v !== '') {
+          env.push({ name, value: v });
+          values[name] = v;
+        }
+      }
+      continue;
+    }
+    const secret = await client.get<Secret>(SECRETS, ns, secretName);
+    if (!secret) throw new SpecError('SecretNotFound', `${field}: Secret ${secretName} not found in ${ns}`);
+    for (const k of KEYS[service]) {
+      const b64 = secret.data?.[k.key];
+      if (b64 === undefined) {
+        if (k.required)
+          throw new SpecError('SecretKeyMissing', `${field}: Secret ${secretName} has no key ${k.key}`);
+        continue;
+      }
+      values[k.env] = Buffer.from(b64, 'base64').toString('utf8');
+      env.push({ name: k.env, valueFrom: { secretKeyRef: { name: secretName, key: k.key } } });
+    }
+  }
+  return { env, values };
+}
+
+export interface Clients {
+  readonly store: CassandraStore;
+  readonly queue: RabbitMqQueue;
+}
+
+/**
+ * Cassandra and RabbitMQ clients of the controller, one pair per distinct connection settings (DataRuns
+ * usually share them), closed by `close`.
+ */
+export class ClientPool {
+  private readonly pool = new Map<string, Clients>();
+
+  get(values: Readonly<Record<string, string>>): Clients {
+    const key = JSON.stringify(Object.entries(values).sort((a, b) => a[0].localeCompare(b[0])));
+    let c = this.pool.get(key);
+    if (!c) {
+      // settings errors (no contact points, bad URL) name the variable and the Secret key's meaning
+      const settings = cassandraSettings({}, values);
+      const queueSettings = rabbitMqSettings({}, values);
+      c = {
+        store: new CassandraStore(settings),
+        queue: new RabbitMqQueue({ ...queueSettings, connectionName: 'plexus controller' }),
+      };
+      this.pool.set(key, c);
+    }
+    return c;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pool.values()];
+    this.pool.clear();
+    await Promise.allSettled(all.flatMap((c) => [c.store.close(), c.queue.close()]));
+  }
+}
