@@ -10,7 +10,6 @@ export interface Scenario {
   readonly dir: string;
   /** Output directory (`dir_out`). */
   readonly out: string;
-  /** Runs `plexus run` on a script of the scenario's cfg/ folder. */
   run(
     script: string,
     opts: { params?: string; startNodes: string; param?: Record<string, string> },
@@ -52,6 +51,9 @@ export function scenario(name: string): Scenario {
           '--params',
           path.isAbsolute(opts.params) ? opts.params : path.join(src, 'cfg', opts.params),
         );
+      }
+      // the folders are passed as overrides unless the run is meant to have no parameters at all
+      if (opts.param !== undefined) {
         args.push('--param', ...Object.entries(params).map(([k, v]) => `${k}=${v}`));
       }
       return runCli(args);
