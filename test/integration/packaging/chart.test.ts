@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { requireService } from '../services.js';
 
@@ -191,12 +191,24 @@ function wildcardRules(objs: Obj[]): string[] {
 describe('packaging: helm chart and install manifests', () => {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const discovery = new Map<string, { name: string; kind: string; namespaced: boolean }[]>();
+
+  /** The REST resource (plural, scope) of a kind, from the API server's discovery documents. */
+  async function resourceOf(apiVersion: string, kind: string) {
+    let list = discovery.get(apiVersion);
+    if (!list) {
+      const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const res = await kubeRequest(kc, 'GET', base);
+      list = res.status === 200 ? ((JSON.parse(res.body) as { resources: typeof list }).resources ?? []) : [];
+      discovery.set(apiVersion, list);
+    }
+    return list.find((r) => r.kind === kind && !r.name.includes('/'));
+  }
 
   /** Server-side apply of one object (dry run unless real), through its REST path. */
   async function apply(o: Obj, real = false): Promise<{ status: number; body: string }> {
     const apiVersion = o.apiVersion ?? '';
-    const resource = await objects.resource(apiVersion, o.kind ?? '');
+    const resource = await resourceOf(apiVersion, o.kind ?? '');
     if (!resource) return { status: 404, body: `no resource for ${apiVersion} ${o.kind}` };
     const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     const ns = resource.namespaced ? `/namespaces/${o.metadata?.namespace ?? 'default'}` : '';
@@ -294,7 +306,7 @@ describe('packaging: helm chart and install manifests', () => {
         template: { spec: PodSpec & { containers: Record<string, unknown>[] } };
       };
       expect(spec.replicas).toBe(1);
-      const container = spec.template.spec.containers[0] as {
+      const container = spec.template.spec.containers[0] as unknown as {
         env: { name: string; value?: string }[];
         livenessProbe: { httpGet: { path: string } };
         readinessProbe: { httpGet: { path: string } };
