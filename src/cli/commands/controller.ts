@@ -10,6 +10,7 @@ import {
   type OperatorContext,
 } from '../../operator/index.js';
 import { registerDataRunController } from '../../operator/datarun/index.js';
+import { registerStreamBridgeController } from '../../operator/streambridge/index.js';
 import type { CommandRegistrar } from '../common.js';
 import type { Registry } from 'prom-client';
 
@@ -43,6 +44,7 @@ export const controllers: readonly ControllerRegistration[] = [
       ...(command ? { workerCommand: command.split(/\s+/) } : {}),
     });
   },
+  ({ ctx, registry, env }) => registerStreamBridgeController(ctx, { registry, env }),
 ];
 
 interface ControllerCliOptions {

@@ -11,6 +11,7 @@ import { PlexusError, errorMessage } from '../../errors/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Controller } from '../controller.js';
 import type { EventRecorder } from '../events.js';
+import type { Informer } from '../informer.js';
 import { controllerKey, controllerReference } from '../finalizers.js';
 import {
   CONFIGMAPS,
@@ -339,7 +340,7 @@ export function setupStreamBridgeController(
     workers?: number;
     resyncPeriodMs?: number;
   },
-): Controller {
+): { controller: Controller; bridges: Informer<StreamBridge> } {
   const reconciler = new StreamBridgeReconciler(opts);
   const scope = {
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -358,6 +359,5 @@ export function setupStreamBridgeController(
   });
   controller.watch(bridges);
   controller.watch(workloads, (obj) => controllerKey(obj, 'StreamBridge'));
-  return controller;
+  return { controller, bridges };
 }
-

@@ -35,3 +35,8 @@ export {
   type PodReport,
   type StatusInput,
 } from './status.js';
+export {
+  registerStreamBridgeController,
+  streamBridgeSettingsFromEnv,
+  type StreamBridgeRegistrationOptions,
+} from './register.js';
