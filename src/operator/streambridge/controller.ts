@@ -197,7 +197,9 @@ export class StreamBridgeReconciler {
   private async applyWorkload(sb: StreamBridge, log: Logger): Promise<number> {
     const { client } = this.opts;
     const ns = sb.metadata.namespace ?? 'default';
-    const check = validateStreamBridge(sb);
+    // The spec only: the status is the controller's own.
+    const { status: _status, ...withoutStatus } = sb;
+    const check = validateStreamBridge(withoutStatus);
     if (!check.valid) {
       throw new PlexusError(
         'STREAMBRIDGE_INVALID',

@@ -1,0 +1,235 @@
+import type { BridgeStatus } from '../../../../src/bridge/index.js';
+import type { StreamBridge } from '../../../../src/api/index.js';
+import {
+  CONFIGMAPS,
+  PODS,
+  STREAMBRIDGE_RESOURCE,
+  type KubeObject,
+  type ResourceType,
+} from '../../../../src/operator/index.js';
+import { silentLogger } from '../../../../src/obs/index.js';
+import {
+  CONFIG_HASH_ANNOTATION,
+  STATEFULSETS,
+  StreamBridgeReconciler,
+  streamBridgeSettingsFromEnv,
+  type PodObject,
+  type StatefulSetObject,
+} from '../../../../src/operator/streambridge/index.js';
+import { FakeKube } from '../fake-kube.js';
+import { ManualClock } from '../fake-clock.js';
+
+const NS = 'shop';
+
+type Json = Record<string, unknown>;
+
+/** RFC 7386 merge patch (null removes a member), as the API server applies it. */
+function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Json =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Json) } : {};
+  for (const [k, v] of Object.entries(patch as Json)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** FakeKube whose status patches are real merge patches. */
+class MergeKube extends FakeKube {
+  override async mergePatchStatus<T extends KubeObject>(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    patch: object,
+  ): Promise<T> {
+    this.calls.push('mergePatchStatus');
+    const cur = await this.get<KubeObject & { status?: object }>(rt, namespace, name);
+    if (!cur) throw new Error(`${name} not found`);
+    const status = applyMergePatch(cur.status ?? {}, (patch as { status?: object }).status ?? {});
+    return this.put(rt, { ...cur, status } as unknown as T);
+  }
+}
+
+function bridge(generation = 1, maxInFlight?: number): StreamBridge {
+  return {
+    apiVersion: 'plexus.dev/v1alpha1',
+    kind: 'StreamBridge',
+    metadata: { name: 'orders', namespace: NS, uid: 'uid-1', generation },
+    spec: {
+      source: { type: 'rabbitmq', rabbitmq: { queue: 'orders' }, credentialsSecretRef: { name: 'rabbit' } },
+      sink: { type: 'stdio', stdio: {} },
+      image: 'plexus:1',
+      ...(maxInFlight ? { delivery: { maxInFlight } } : {}),
+    },
+  };
+}
+
+function report(delivered: number, connected = true): BridgeStatus {
+  return {
+    bridge: 'orders',
+    phase: 'Running',
+    source: { type: 'rabbitmq', connected, reason: connected ? 'Connected' : 'Unreachable', message: 'm' },
+    sink: { type: 'stdio', connected: true, reason: 'Connected', message: 'connected' },
+    counters: {
+      received: delivered,
+      receivedBytes: 0,
+      delivered,
+      deliveredBytes: 0,
+      duplicates: 0,
+      deadLettered: 0,
+      discarded: 0,
+      retries: 0,
+      reconnects: 0,
+      errors: {},
+    },
+    inFlight: 0,
+    conditions: [
+      {
+        type: 'Ready',
+        status: connected ? 'True' : 'False',
+        reason: connected ? 'Running' : 'NotReady',
+        message: connected ? 'ok' : 'source: m',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ],
+  };
+}
+
+describe('StreamBridgeReconciler', () => {
+  it('creates the workload, reports status at a bounded rate, rolls on spec change, and goes stale', async () => {
+    const kube = new MergeKube();
+    const clock = new ManualClock();
+    let next: BridgeStatus | Error = new Error('connect ECONNREFUSED');
+    const scraped: string[] = [];
+    const reconciler = new StreamBridgeReconciler({
+      client: kube,
+      clock,
+      pollIntervalMs: 1000,
+      minStatusIntervalMs: 10_000,
+      staleAfterMs: 5000,
+      scraper: async (pod: PodObject) => {
+        scraped.push(pod.metadata.name);
+        if (next instanceof Error) throw next;
+        return next;
+      },
+    });
+    const req = {
+      namespace: NS,
+      name: 'orders',
+      key: `${NS}/orders`,
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+    };
+    const sbRead = () => kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders');
+    kube.put(STREAMBRIDGE_RESOURCE, bridge());
+
+    // 1. Workload created; nothing reports yet.
+    expect(await reconciler.reconcile(req)).toEqual({ requeueAfterMs: 1000 });
+    const sts = await kube.get<StatefulSetObject>(STATEFULSETS, NS, 'orders-bridge');
+    expect(sts?.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'StreamBridge',
+      uid: 'uid-1',
+      controller: true,
+    });
+    expect(await kube.get(CONFIGMAPS, NS, 'orders-bridge-config')).toBeDefined();
+    expect((await sbRead())?.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+
+    // 2. A running pod reports: Running, counters.
+    kube.put(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'orders-bridge-0',
+        namespace: NS,
+        uid: 'p1',
+        labels: { 'plexus.dev/bridge': 'orders' },
+      },
+      status: { phase: 'Running', podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] },
+    } as PodObject);
+    next = report(5);
+    await reconciler.reconcile(req);
+    expect((await sbRead())?.status).toMatchObject({ phase: 'Running', counters: { delivered: 5 } });
+    expect(scraped).toEqual(['orders-bridge-0']);
+
+    // 3. Counters alone move: not written before the interval; the key comes back when it is due.
+    const writes = () => kube.calls.filter((c) => c === 'mergePatchStatus').length;
+    const before = writes();
+    await clock.advance(2000);
+    next = report(9);
+    expect(await reconciler.reconcile(req)).toEqual({ requeueAfterMs: 1000 });
+    expect(writes()).toBe(before);
+    expect((await sbRead())?.status?.counters?.delivered).toBe(5);
+    await clock.advance(8000);
+    await reconciler.reconcile(req);
+    expect(writes()).toBe(before + 1);
+    expect((await sbRead())?.status?.counters?.delivered).toBe(9);
+
+    // 4. A connection drops: written at once.
+    await clock.advance(100);
+    next = report(9, false);
+    await reconciler.reconcile(req);
+    const degraded = (await sbRead())?.status;
+    expect(degraded?.phase).toBe('Degraded');
+    expect(degraded?.conditions?.find((c) => c.type === 'SourceConnected')).toMatchObject({
+      status: 'False',
+      reason: 'Unreachable',
+    });
+
+    // 5. Spec change: new config hash on the pod template, observedGeneration follows.
+    const cur = (await sbRead())!;
+    kube.put(STREAMBRIDGE_RESOURCE, { ...bridge(2, 100), status: cur.status });
+    next = report(9);
+    await reconciler.reconcile(req);
+    const rolled = await kube.get<StatefulSetObject>(STATEFULSETS, NS, 'orders-bridge');
+    expect(rolled?.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).not.toBe(
+      sts?.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION],
+    );
+    expect((await sbRead())?.status).toMatchObject({ phase: 'Running', observedGeneration: 2 });
+
+    // 6. The pod stops answering: Degraded once its last report is stale.
+    next = new Error('connect ECONNREFUSED');
+    await clock.advance(2000);
+    await reconciler.reconcile(req);
+    expect((await sbRead())?.status?.phase).toBe('Running');
+    await clock.advance(4000);
+    await reconciler.reconcile(req);
+    const stale = (await sbRead())?.status;
+    expect(stale?.phase).toBe('Degraded');
+    expect(stale?.message).toContain(
+      'orders-bridge-0: no report for 6 s (status not reachable: connect ECONNREFUSED)',
+    );
+  });
+
+  it('marks a bridge whose source cannot share work Failed and creates nothing', async () => {
+    const kube = new MergeKube();
+    const sb = bridge();
+    sb.spec.source = { type: 'websocket', websocket: { url: 'wss://feed' } };
+    sb.spec.replicas = 2;
+    kube.put(STREAMBRIDGE_RESOURCE, sb);
+    const reconciler = new StreamBridgeReconciler({ client: kube, scraper: async () => report(0) });
+    const out = await reconciler.reconcile({
+      namespace: NS,
+      name: 'orders',
+      key: `${NS}/orders`,
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+    });
+    expect(out).toBeUndefined();
+    const st = (await kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders'))?.status;
+    expect(st?.phase).toBe('Failed');
+    expect(st?.message).toMatch(/replicas|websocket/);
+    expect(await kube.get(STATEFULSETS, NS, 'orders-bridge')).toBeUndefined();
+  });
+});
+
+describe('streamBridgeSettingsFromEnv', () => {
+  it('reads durations and the port, and names every bad variable', () => {
+    expect(
+      streamBridgeSettingsFromEnv({ PLEXUS_BRIDGE_POLL_INTERVAL: '5s', PLEXUS_BRIDGE_METRICS_PORT: '9100' }),
+    ).toEqual({ pollIntervalMs: 5000, metricsPort: 9100 });
+    expect(() =>
+      streamBridgeSettingsFromEnv({ PLEXUS_BRIDGE_STALE_AFTER: 'soon', PLEXUS_BRIDGE_METRICS_PORT: '0' }),
+    ).toThrow(/PLEXUS_BRIDGE_STALE_AFTER: "soon"[\s\S]*PLEXUS_BRIDGE_METRICS_PORT: "0"/);
+  });
+});
