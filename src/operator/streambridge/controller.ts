@@ -4,10 +4,11 @@
  * bounded rate). Pods never write the resource. Deletion is left to owner references (garbage collection):
  * nothing outside Kubernetes belongs to a bridge, so there is no finalizer.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BridgeStatus } from '../../bridge/index.js';
 import { validateStreamBridge, type StreamBridge } from '../../api/index.js';
-import { PlexusError, errorMessage } from '../../errors/index.js';
+import { PlexusError, UserInputError, errorMessage } from '../../errors/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Controller } from '../controller.js';
 import type { EventRecorder } from '../events.js';
@@ -140,15 +141,17 @@ export class StreamBridgeReconciler {
     if (sb.metadata.deletionTimestamp) return;
 
     let specError: string | undefined;
+    let specReason = 'InvalidSpec';
     let replicas = 0;
     try {
       replicas = await this.applyWorkload(sb, req.logger);
     } catch (err) {
       if (!(err instanceof PlexusError) || err.code === 'KUBE_UNREACHABLE' || isKubeError(err)) throw err;
       specError = errorMessage(err);
+      if (err.code === 'STREAMBRIDGE_SECRET_MISSING') specReason = 'SecretMissing';
       req.logger.warn({ err: specError }, 'bridge spec cannot run');
       if (sb.status?.phase !== 'Failed') {
-        void this.opts.events?.record(sb, 'Warning', 'InvalidSpec', 'Reconcile', specError);
+        void this.opts.events?.record(sb, 'Warning', specReason, 'Reconcile', specError);
       }
     }
 
@@ -158,7 +161,7 @@ export class StreamBridgeReconciler {
       generation: sb.metadata.generation ?? 0,
       desiredReplicas: replicas,
       pods,
-      ...(specError !== undefined ? { specError } : {}),
+      ...(specError !== undefined ? { specError, specReason } : {}),
       staleAfterMs: this.opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       ...(sb.status ? { previous: sb.status } : {}),
       now,
@@ -187,7 +190,8 @@ export class StreamBridgeReconciler {
       // Only counters moved and the last write is recent: write them once the interval has passed.
       deferred = shouldWrite(sb.status, next, undefined, now, 0);
     }
-    if (specError !== undefined) return;
+    // A spec error is retried at the poll interval too: a missing Secret may appear (Secrets are not watched).
+    if (specError !== undefined) return { requeueAfterMs: this.pollMs };
     const last = this.lastWrite.get(req.key) ?? now;
     const wait = deferred ? Math.max(100, last + this.minIntervalMs - now) : this.pollMs;
     return { requeueAfterMs: Math.min(this.pollMs, wait) };
@@ -207,17 +211,28 @@ export class StreamBridgeReconciler {
       );
     }
     const replicas = desiredReplicas(sb);
+    // Every referenced Secret must exist (the pod would not start otherwise); its key names feed the
+    // WebSocket headers and a hash of its data rolls the pods when credentials are rotated.
     const secretKeys: Record<string, string[]> = {};
-    for (const conn of [sb.spec.source, sb.spec.sink]) {
-      const name = conn.credentialsSecretRef?.name;
-      if (conn.type !== 'websocket' || !name || secretKeys[name]) continue;
+    const secretData: Record<string, Record<string, string>> = {};
+    for (const role of ['source', 'sink'] as const) {
+      const name = sb.spec[role].credentialsSecretRef?.name;
+      if (!name || secretData[name]) continue;
       const secret = await client.get<KubeObject & { data?: Record<string, string> }>(SECRETS, ns, name);
-      if (secret) secretKeys[name] = Object.keys(secret.data ?? {});
+      if (!secret) {
+        throw new UserInputError(
+          'STREAMBRIDGE_SECRET_MISSING',
+          `StreamBridge ${ns}/${sb.metadata.name}: spec.${role}.credentialsSecretRef: Secret ${name} not found in namespace ${ns}`,
+        );
+      }
+      secretData[name] = secret.data ?? {};
+      secretKeys[name] = Object.keys(secret.data ?? {});
     }
     const renderOpts = {
       ...(this.opts.defaultImage ? { defaultImage: this.opts.defaultImage } : {}),
       ...(this.opts.metricsPort ? { metricsPort: this.opts.metricsPort } : {}),
       secretKeys,
+      ...(Object.keys(secretData).length > 0 ? { secretsHash: hashSecrets(secretData) } : {}),
     };
     const rendered = renderBridgeConfig(sb, renderOpts);
     const owner = controllerReference(sb);
@@ -311,6 +326,21 @@ export class StreamBridgeReconciler {
       }),
     );
   }
+}
+
+/** SHA-256 (16 hex) over the Secrets' names, keys and values, in a stable order. */
+function hashSecrets(data: Record<string, Record<string, string>>): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(data).sort()) {
+    h.update(name).update('\u0000');
+    const d = data[name]!;
+    for (const k of Object.keys(d).sort())
+      h.update(k)
+        .update('=')
+        .update(d[k] ?? '')
+        .update('\u0000');
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 function isKubeError(err: PlexusError): boolean {

@@ -12,6 +12,7 @@ import { UserInputError } from '../../errors/index.js';
 export const BRIDGE_LABEL = 'plexus.dev/bridge';
 export const CONFIG_HASH_ANNOTATION = 'plexus.dev/config-hash';
 export const SPEC_HASH_ANNOTATION = 'plexus.dev/workload-hash';
+export const SECRETS_HASH_ANNOTATION = 'plexus.dev/secrets-hash';
 export const CONFIG_DIR = '/etc/plexus';
 export const CONFIG_FILE = 'bridge.yaml';
 export const DEFAULT_BUFFER_PATH = '/var/lib/plexus/buffer';
@@ -31,6 +32,8 @@ export interface RenderOptions {
    * connector sends every key of its Secret as a header, so the config needs the key names.
    */
   secretKeys?: Record<string, readonly string[]>;
+  /** Hash of the referenced Secrets' data: on the pod template, so rotated credentials roll the pods. */
+  secretsHash?: string;
 }
 
 export interface EnvVar {
@@ -399,7 +402,11 @@ export function renderStatefulSet(
       template: {
         metadata: {
           labels,
-          annotations: { ...(sb.spec.podAnnotations ?? {}), [CONFIG_HASH_ANNOTATION]: rendered.hash },
+          annotations: {
+            ...(sb.spec.podAnnotations ?? {}),
+            [CONFIG_HASH_ANNOTATION]: rendered.hash,
+            ...(opts.secretsHash ? { [SECRETS_HASH_ANNOTATION]: opts.secretsHash } : {}),
+          },
         },
         spec: {
           securityContext: {

@@ -25,6 +25,8 @@ export interface StatusInput {
   pods: readonly PodReport[];
   /** A problem with the spec (invalid, missing Secret or image): phase Failed, nothing runs. */
   specError?: string;
+  /** The Ready reason for specError (default InvalidSpec; e.g. SecretMissing). */
+  specReason?: string;
   /** Reports older than this are stale (default 60 s). */
   staleAfterMs?: number;
   previous?: StreamBridgeStatus;
@@ -119,7 +121,7 @@ export function reduceStatus(input: StatusInput): StreamBridgeStatus {
           {
             type: 'Ready',
             status: 'False',
-            reason: 'InvalidSpec',
+            reason: input.specReason ?? 'InvalidSpec',
             message: input.specError,
             observedGeneration: generation,
           },

@@ -3,6 +3,7 @@ import type { StreamBridge } from '../../../../src/api/index.js';
 import {
   CONFIGMAPS,
   PODS,
+  SECRETS,
   STREAMBRIDGE_RESOURCE,
   type KubeObject,
   type ResourceType,
@@ -10,6 +11,7 @@ import {
 import { silentLogger } from '../../../../src/obs/index.js';
 import {
   CONFIG_HASH_ANNOTATION,
+  SECRETS_HASH_ANNOTATION,
   STATEFULSETS,
   StreamBridgeReconciler,
   streamBridgeSettingsFromEnv,
@@ -124,6 +126,23 @@ describe('StreamBridgeReconciler', () => {
     const sbRead = () => kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders');
     kube.put(STREAMBRIDGE_RESOURCE, bridge());
 
+    // 0. The credentials Secret is missing: Failed (SecretMissing), retried at the poll interval.
+    expect(await reconciler.reconcile(req)).toEqual({ requeueAfterMs: 1000 });
+    const missing = (await sbRead())?.status;
+    expect(missing?.phase).toBe('Failed');
+    expect(missing?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('SecretMissing');
+    expect(missing?.message).toContain(
+      'spec.source.credentialsSecretRef: Secret rabbit not found in namespace shop',
+    );
+    expect(await kube.get(STATEFULSETS, NS, 'orders-bridge')).toBeUndefined();
+    const secret = (url: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'rabbit', namespace: NS },
+      data: { url: Buffer.from(url).toString('base64') },
+    });
+    kube.put(SECRETS, secret('amqp://a'));
+
     // 1. Workload created; nothing reports yet.
     expect(await reconciler.reconcile(req)).toEqual({ requeueAfterMs: 1000 });
     const sts = await kube.get<StatefulSetObject>(STATEFULSETS, NS, 'orders-bridge');
@@ -187,6 +206,15 @@ describe('StreamBridgeReconciler', () => {
     );
     expect((await sbRead())?.status).toMatchObject({ phase: 'Running', observedGeneration: 2 });
 
+    // Rotated credentials roll the pods too.
+    kube.put(SECRETS, secret('amqp://b'));
+    await reconciler.reconcile(req);
+    const rotated = await kube.get<StatefulSetObject>(STATEFULSETS, NS, 'orders-bridge');
+    expect(rotated?.spec.template.metadata.annotations[SECRETS_HASH_ANNOTATION]).toBeDefined();
+    expect(rotated?.spec.template.metadata.annotations[SECRETS_HASH_ANNOTATION]).not.toBe(
+      rolled?.spec.template.metadata.annotations[SECRETS_HASH_ANNOTATION],
+    );
+
     // 6. The pod stops answering: Degraded once its last report is stale.
     next = new Error('connect ECONNREFUSED');
     await clock.advance(2000);
@@ -215,7 +243,7 @@ describe('StreamBridgeReconciler', () => {
       signal: new AbortController().signal,
       logger: silentLogger(),
     });
-    expect(out).toBeUndefined();
+    expect(out).toEqual({ requeueAfterMs: 15_000 });
     const st = (await kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders'))?.status;
     expect(st?.phase).toBe('Failed');
     expect(st?.message).toMatch(/replicas|websocket/);
