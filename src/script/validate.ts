@@ -908,8 +908,9 @@ class Builder {
       ok = false;
     }
     const first = unique[0];
+    // the unique index is this node's even when the node has other problems (no second, misleading error)
+    if (first) this.usedIndexes.add(first[0]);
     if (!ok || !w || !first || !first[1]) return undefined;
-    this.usedIndexes.add(first[0]);
     return { name: first[0], def: first[1] };
   }
 
