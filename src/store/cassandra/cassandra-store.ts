@@ -43,6 +43,10 @@ const IN_CHUNK_ROWS = 100;
 const IN_CHUNK_KEYS = 50;
 const SCAN_SPLITS = 16;
 const LWT_ATTEMPTS = 6;
+/** Plain upserts are sent in unlogged batches of rows that share a replica, at most this many... */
+const BATCH_ROWS = 32;
+/** ...and at most about this many bytes of values (Cassandra refuses batches above 50 KiB by default). */
+const BATCH_BYTES = 24 * 1024;
 
 interface TableInfo {
   readonly name: string;
@@ -177,6 +181,62 @@ export class CassandraStore implements DistributedStore {
         await sleep(50 * 2 ** attempt + Math.random() * 50);
       }
     }
+  }
+
+  /**
+   * Plain (idempotent) upserts of many partitions: grouped by the first replica of each partition key and
+   * sent as unlogged batches of at most BATCH_ROWS rows / BATCH_BYTES, a quarter of `maxInFlight` batches
+   * at a time. A batch is one round trip for many rows; grouping by replica keeps each batch on one node.
+   * Not atomic, and need not be: every row is an upsert by a deterministic key.
+   */
+  private async upsertMany(
+    ks: string,
+    action: string,
+    query: string,
+    rows: readonly { readonly key: Buffer; readonly params: unknown[]; readonly bytes: number }[],
+  ): Promise<void> {
+    const byReplica = new Map<string, (typeof rows)[number][]>();
+    for (const r of rows) {
+      let replica = '';
+      try {
+        replica = this.client.getReplicas(ks, r.key)?.[0]?.address ?? '';
+      } catch {
+        // no token map yet: one group
+      }
+      const list = byReplica.get(replica);
+      if (list) list.push(r);
+      else byReplica.set(replica, [r]);
+    }
+    const batches: unknown[][][] = [];
+    for (const list of byReplica.values()) {
+      let cur: unknown[][] = [];
+      let bytes = 0;
+      for (const r of list) {
+        if (cur.length > 0 && (cur.length >= BATCH_ROWS || bytes + r.bytes > BATCH_BYTES)) {
+          batches.push(cur);
+          cur = [];
+          bytes = 0;
+        }
+        cur.push(r.params);
+        bytes += r.bytes;
+      }
+      if (cur.length > 0) batches.push(cur);
+    }
+    await mapLimit(batches, Math.max(1, Math.ceil(this.settings.maxInFlight / 4)), async (b) => {
+      if (this.closed) throw new PlexusError('STORE_CLOSED', 'the Cassandra store is closed');
+      if (b.length === 1) {
+        await this.exec(ks, action, query, b[0], { isIdempotent: true });
+        return;
+      }
+      try {
+        await this.client.batch(
+          b.map((params) => ({ query, params })),
+          { prepare: true, logged: false, isIdempotent: true },
+        );
+      } catch (err) {
+        throw storeError(ks, action, err, this.where);
+      }
+    });
   }
 
   /** Every row of a query, page by page. */
@@ -631,8 +691,9 @@ export class CassandraStore implements DistributedStore {
     const cols = t.fieldOrder.map((f) => `, ${q(f)}`).join('');
     const marks = t.fieldOrder.map(() => ', ?').join('');
     const query = `INSERT INTO ${this.t(ks, t.name)} (rowid, batch_idx${cols}) VALUES (?, ?${marks})`;
-    const params = rows.map((row) => {
+    const items = rows.map((row) => {
       const args: unknown[] = [row.rowid, BigInt(row.batchIdx)];
+      let bytes = 24;
       for (const f of t.fieldOrder) {
         const v = row.values[f];
         if (v === undefined) {
@@ -642,6 +703,7 @@ export class CassandraStore implements DistributedStore {
           );
         }
         args.push(encodeValue(v, t.fields.get(f)!, t.name, f));
+        bytes += typeof v === 'string' ? Buffer.byteLength(v) + 4 : 16;
       }
       if (Object.keys(row.values).length !== t.fieldOrder.length) {
         const extra = Object.keys(row.values).filter((f) => !t.fields.has(f));
@@ -650,12 +712,9 @@ export class CassandraStore implements DistributedStore {
           `row ${row.rowid} for ${t.name} has unknown fields: ${extra.join(', ')}`,
         );
       }
-      return args;
+      return { key: bigintKey(row.rowid), params: args, bytes };
     });
-    const action = `write rows to ${t.name}`;
-    await mapLimit(params, this.settings.maxInFlight, (p) =>
-      this.exec(ks, action, query, p, { isIdempotent: true }),
-    );
+    await this.upsertMany(ks, `write rows to ${t.name}`, query, items);
   }
 
   private selectList(t: TableInfo, fields: readonly string[]): string {
@@ -761,9 +820,14 @@ export class CassandraStore implements DistributedStore {
     if (entries.length === 0) return;
     const t = await this.tableOf(ks, index, ['non_unique']);
     const query = `INSERT INTO ${this.t(ks, t.name)} (key, rowid) VALUES (?, ?)`;
-    const action = `write index ${t.name}`;
-    await mapLimit(entries, this.settings.maxInFlight, (e) =>
-      this.exec(ks, action, query, [e.key, e.rowid], { isIdempotent: true }),
+    await this.upsertMany(
+      ks,
+      `write index ${t.name}`,
+      query,
+      entries.map((e) => {
+        const key = Buffer.from(e.key, 'utf8');
+        return { key, params: [e.key, e.rowid], bytes: key.length + 16 };
+      }),
     );
   }
 
@@ -889,6 +953,13 @@ export class CassandraStore implements DistributedStore {
     this.closed = true;
     await this.client.shutdown();
   }
+}
+
+/** The serialized partition key of a bigint column (8 bytes, big-endian), for replica lookup. */
+function bigintKey(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt.asIntN(64, v));
+  return b;
 }
 
 function ttlSeconds(ms: number): number {
