@@ -3,11 +3,13 @@
  *   expr    compiled expressions vs a tree-walking interpreter (bench/expr.ts)
  *   engine  end-to-end lookup pipeline (bench/engine.ts)
  *   bridge  RabbitMQ → S3 bridge vs a bare amqplib consumer (bench/bridge.ts)
+ *   distributed  the engine's lookup pipeline on 1 and 2 workers (RabbitMQ + Cassandra) vs local (bench/distributed.ts)
  */
 const benches: Record<string, () => Promise<(args: readonly string[]) => Promise<void> | void>> = {
   expr: async () => (await import('./expr.js')).runExprBench,
   engine: async () => (await import('./engine.js')).runEngineBench,
   bridge: async () => (await import('./bridge.js')).runBridgeBench,
+  distributed: async () => (await import('./distributed.js')).runDistributedBench,
 };
 
 async function main(): Promise<void> {
