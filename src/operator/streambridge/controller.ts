@@ -134,6 +134,7 @@ export class StreamBridgeReconciler {
     const { client } = this.opts;
     const sb = await client.get<StreamBridge>(STREAMBRIDGE_RESOURCE, req.namespace, req.name);
     if (!sb) {
+      this.forget(req.namespace, req.name);
       this.lastWrite.delete(req.key);
       return;
     }
@@ -286,6 +287,14 @@ export class StreamBridgeReconciler {
     return replicas;
   }
 
+  /** Drops the remembered reports of a bridge's pods that are gone (all of them without `live`). */
+  private forget(ns: string, name: string, live?: ReadonlySet<string>): void {
+    const prefix = `${ns}/${name}/`;
+    for (const key of [...this.reports.keys()]) {
+      if (key.startsWith(prefix) && !live?.has(key.slice(prefix.length))) this.reports.delete(key);
+    }
+  }
+
   /** Scrapes every running pod of the bridge; remembers the last good report per pod. */
   private async gatherReports(sb: StreamBridge, signal: AbortSignal): Promise<PodReport[]> {
     const ns = sb.metadata.namespace ?? 'default';
@@ -296,11 +305,7 @@ export class StreamBridgeReconciler {
     const pods = list.items.filter(
       (p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
     );
-    const live = new Set(pods.map((p) => p.metadata.uid ?? p.metadata.name));
-    for (const key of [...this.reports.keys()]) {
-      if (key.startsWith(`${ns}/${sb.metadata.name}/`) && !live.has(key.split('/')[2]!))
-        this.reports.delete(key);
-    }
+    this.forget(ns, sb.metadata.name, new Set(pods.map((p) => p.metadata.uid ?? p.metadata.name)));
     return Promise.all(
       pods.map(async (pod): Promise<PodReport> => {
         const memKey = `${ns}/${sb.metadata.name}/${pod.metadata.uid ?? pod.metadata.name}`;

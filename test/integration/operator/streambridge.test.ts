@@ -145,6 +145,8 @@ describe('StreamBridge controller', () => {
           },
           credentialsSecretRef: { name: 's3-creds' },
         },
+        // Explicit: another controller process on this API server (e.g. a chart test) renders the same.
+        image: 'plexus:it',
         buffer: {
           path: bufferDir,
           commitDuration: '1s',
