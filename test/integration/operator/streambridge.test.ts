@@ -79,6 +79,12 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   stop.abort();
   await managerDone;
+  // No garbage collector here: remove what would otherwise keep another controller busy.
+  if (env) {
+    for (const name of [run, `${run}-norabbit`])
+      await env.client.delete(STREAMBRIDGE_RESOURCE, env.namespace, name);
+    await env.client.delete(PODS, env.namespace, `${run}-bridge-0`);
+  }
   await deleteQueues(rabbit, [queue]);
   await deletePrefix(s3c, bucket, run);
   fs.rmSync(dir, { recursive: true, force: true });
