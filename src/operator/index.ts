@@ -55,6 +55,7 @@ export {
   type ResourceType,
   type ObjectList,
   type ListOptions,
+  type DeleteOptions,
   type WatchOptions,
   type WatchHandle,
   type WatchEventType,

@@ -56,6 +56,10 @@ export interface WatchHandle {
   stop(): void;
 }
 
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+}
+
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
@@ -94,8 +98,11 @@ export interface KubeClient {
     name: string,
     patch: object,
   ): Promise<T>;
-  /** Deletes; resolves false when the object did not exist. */
-  delete(rt: ResourceType, namespace: string, name: string): Promise<boolean>;
+  /**
+   * Deletes; resolves false when the object did not exist. `propagationPolicy` Background makes the garbage
+   * collector delete dependents too (Jobs default to Orphan, which would leave their pods running).
+   */
+  delete(rt: ResourceType, namespace: string, name: string, opts?: DeleteOptions): Promise<boolean>;
 }
 
 /** An error answer of the API server, with its HTTP status and Status reason (NotFound, Conflict, ...). */
@@ -397,12 +404,32 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  async delete(rt: ResourceType, namespace: string, name: string): Promise<boolean> {
+  async delete(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<boolean> {
+    const policy = opts.propagationPolicy;
     try {
-      if (!rt.group) await this.core({ method: 'DELETE', path: itemPath(rt, namespace, name) });
+      if (!rt.group)
+        await this.core({
+          method: 'DELETE',
+          path: itemPath(rt, namespace, name) + (policy ? `?propagationPolicy=${policy}` : ''),
+        });
       else if (namespace)
-        await this.custom.deleteNamespacedCustomObject({ ...this.gvp(rt), namespace, name });
-      else await this.custom.deleteClusterCustomObject({ ...this.gvp(rt), name });
+        await this.custom.deleteNamespacedCustomObject({
+          ...this.gvp(rt),
+          namespace,
+          name,
+          ...(policy ? { propagationPolicy: policy } : {}),
+        });
+      else
+        await this.custom.deleteClusterCustomObject({
+          ...this.gvp(rt),
+          name,
+          ...(policy ? { propagationPolicy: policy } : {}),
+        });
       return true;
     } catch (err) {
       const e = toKubeError(err, `delete ${rt.kind} ${where(namespace, name)}`);
