@@ -15,6 +15,8 @@ export const LABEL_RUN_ID = 'plexus.dev/run-id';
 export const LABEL_ATTEMPT = 'plexus.dev/attempt';
 /** Name of the snapshot volume in the worker pods. */
 export const SNAPSHOT_VOLUME = 'plexus-run-files';
+/** Port of the workers' /metrics, /healthz, /readyz. */
+export const METRICS_PORT = 9090;
 
 export interface JobCondition {
   type: string;
@@ -97,6 +99,7 @@ export function buildWorkerJob(input: WorkerJobInput): Job {
   const env: EnvVar[] = [
     ...input.connectionEnv.filter((e) => !userNames.has(e.name)),
     { name: 'PLEXUS_LOG_FORMAT', value: 'json' },
+    { name: 'PLEXUS_METRICS_PORT', value: String(METRICS_PORT) },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ...userEnv,
   ];
@@ -111,9 +114,9 @@ export function buildWorkerJob(input: WorkerJobInput): Job {
     image: w.image ?? input.image,
     ...(w.imagePullPolicy ? { imagePullPolicy: w.imagePullPolicy } : {}),
     command: [...(input.command ?? ['plexus'])],
-    args: ['worker', '--keyspace', keyspace, '--concurrency', String(concurrency), '--metrics-port', '9090'],
+    args: ['worker', '--keyspace', keyspace, '--concurrency', String(concurrency)],
     env,
-    ports: [{ name: 'metrics', containerPort: 9090 }],
+    ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
     ...(w.resources ? { resources: w.resources } : {}),
     ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
     readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 10 },

@@ -463,7 +463,7 @@ export class DataRunReconciler {
     const ks = dataRunKeyspace(run);
     // the Jobs and their pods first: no worker may pick up more batches
     for (const { job } of await this.jobsOf(run, undefined)) {
-      await this.opts.client.delete(JOBS, ns, job.metadata.name);
+      await this.opts.client.delete(JOBS, ns, job.metadata.name, { propagationPolicy: 'Background' });
     }
     const pods = await this.opts.client.list<KubeObject>(PODS, {
       namespace: ns,
