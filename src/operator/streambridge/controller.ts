@@ -150,10 +150,11 @@ export class StreamBridgeReconciler {
       if (!(err instanceof PlexusError) || err.code === 'KUBE_UNREACHABLE' || isKubeError(err)) throw err;
       specError = errorMessage(err);
       if (err.code === 'STREAMBRIDGE_SECRET_MISSING') specReason = 'SecretMissing';
-      req.logger.warn({ err: specError }, 'bridge spec cannot run');
-      if (sb.status?.phase !== 'Failed') {
+      // Logged and recorded once per distinct problem (it is re-checked every poll interval).
+      if (sb.status?.phase !== 'Failed' || sb.status.message !== specError) {
+        req.logger.warn({ err: specError }, 'bridge spec cannot run');
         void this.opts.events?.record(sb, 'Warning', specReason, 'Reconcile', specError);
-      }
+      } else req.logger.debug({ err: specError }, 'bridge spec still cannot run');
     }
 
     const pods = specError === undefined ? await this.gatherReports(sb, req.signal) : [];
