@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateDataRun, validateStreamBridge } from '../../../src/api/index.js';
+import { loadScript } from '../../../src/script/index.js';
 
 // Every example manifest is validated with the API validators (JSON Schema + CEL rules, as the API server
 // would), and every reference inside an example folder (ConfigMap keys, volume claims) resolves.
@@ -30,6 +31,14 @@ function docsOf(folder: string): Doc[] {
 interface Kustomization {
   resources?: string[];
   configMapGenerator?: { name: string; files: string[] }[];
+}
+
+/** A configMapGenerator entry: `path` (key: its base name) or `key=path`. */
+function generatorFile(entry: string): { key: string; file: string } {
+  const eq = entry.indexOf('=');
+  return eq < 0
+    ? { key: path.basename(entry), file: entry }
+    : { key: entry.slice(0, eq), file: entry.slice(eq + 1) };
 }
 
 function kustomization(folder: string): Kustomization | undefined {
@@ -68,7 +77,8 @@ describe('examples', () => {
       const k = kustomization(folder) as Kustomization;
       for (const r of k.resources ?? []) expect(fs.existsSync(path.join(ROOT, folder, r))).toBe(true);
       for (const g of k.configMapGenerator ?? [])
-        for (const f of g.files) expect(fs.existsSync(path.join(ROOT, folder, f))).toBe(true);
+        for (const f of g.files)
+          expect(fs.existsSync(path.join(ROOT, folder, generatorFile(f).file))).toBe(true);
     },
   );
 
@@ -76,7 +86,7 @@ describe('examples', () => {
     const k = kustomization(folder);
     const configMaps = new Map<string, Set<string>>();
     for (const g of k?.configMapGenerator ?? [])
-      configMaps.set(g.name, new Set(g.files.map((f) => path.basename(f))));
+      configMaps.set(g.name, new Set(g.files.map((f) => generatorFile(f).key)));
     const claims = new Set(
       docsOf(folder)
         .filter((d) => d.obj.kind === 'PersistentVolumeClaim')
@@ -115,6 +125,37 @@ describe('examples', () => {
       }
     }
   });
+
+  it.each(FOLDERS.filter((f) => kustomization(f)))(
+    '%s: every DataRun script loads and validates with its params and overrides',
+    async (folder) => {
+      const texts = new Map<string, string>();
+      for (const g of kustomization(folder)?.configMapGenerator ?? [])
+        for (const entry of g.files) {
+          const { key, file } = generatorFile(entry);
+          texts.set(key, fs.readFileSync(path.join(ROOT, folder, file), 'utf8'));
+        }
+      const runs = docsOf(folder).filter((d) => d.obj.kind === 'DataRun');
+      expect(runs.length).toBeGreaterThan(0);
+      for (const { obj } of runs) {
+        const run = validateDataRun(obj);
+        if (!run.valid) throw new Error('invalid DataRun');
+        const spec = run.value.spec;
+        const script = await loadScript({
+          scriptUrl: spec.script.configMapKeyRef?.key ?? '',
+          ...(spec.params?.configMapKeyRef ? { paramsUrl: spec.params.configMapKeyRef.key } : {}),
+          overrides: spec.paramOverrides ?? {},
+          // ConfigMap keys, and files of the ConfigMap mounted in the workers (tag criteria under dir_cfg).
+          readText: async (url) => {
+            const text = texts.get(path.basename(url));
+            if (text === undefined) throw new Error(`${url}: not in the example's ConfigMap`);
+            return text;
+          },
+        });
+        for (const node of spec.startNodes) expect([...script.nodes.keys()]).toContain(node);
+      }
+    },
+  );
 
   it('every example Secret a StreamBridge names is in secrets.example.yaml', () => {
     const docs = docsOf('examples/streambridges');
