@@ -7,6 +7,9 @@ const common = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },
   testEnvironment: 'node',
+  // Generous default: the first test of a file pays for transpiling its imports, and CI shares two cores with
+  // the test services. Tests that need more set their own timeout.
+  testTimeout: 30000,
 };
 
 export default {
