@@ -192,7 +192,9 @@ export class DataRunReconciler {
         ...computeStatus(run, this.observed(ks, { runId: id, waiting: waitingFor('starting run') })),
         runId: id,
       };
+      // a resumed DataRun starts a new run: the old run's times and counts do not apply
       delete status.completionTime;
+      delete status.startTime;
       delete status.nodes;
       const updated = await this.write(run, status, req.key, true);
       if (!updated) throw new Error(`status.runId ${id} was not recorded`);
@@ -475,23 +477,24 @@ export class DataRunReconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    let conn;
+    let clients: Clients;
     try {
-      conn = await resolveConnections(
+      const conn = await resolveConnections(
         this.opts.client,
         run,
         this.opts.config.defaultSecrets,
         this.opts.controllerEnv ?? process.env,
       );
+      clients = this.clients.get(conn.values);
     } catch (err) {
-      if (!(err instanceof SpecError)) throw err;
-      // the connection Secret is gone: nothing can be cleaned; say so and let the object go
+      if (!(err instanceof SpecError || err instanceof UserInputError)) throw err;
+      // the connection Secret is gone or unusable: nothing can be cleaned; say so and let the object go
       logger.warn({ err: err.message }, 'cleanup impossible: connections unresolvable');
       await this.opts.events.warning(run as KubeObject, 'CleanupSkipped', 'Cleanup', err.message);
       await removeFinalizer(this.opts.client, DATARUN_RESOURCE, run, FINALIZER);
       return;
     }
-    const { store, queue } = this.clients.get(conn.values);
+    const { store, queue } = clients;
     const runId = run.status?.runId;
     if (runId !== undefined && (await store.keyspaceExists(ks))) {
       const props = await store.getRunProperties(ks);

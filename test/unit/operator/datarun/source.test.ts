@@ -1,0 +1,196 @@
+import type { DataRun } from '../../../../src/api/index.js';
+import { CONFIGMAPS, SECRETS, type KubeObject } from '../../../../src/operator/index.js';
+import { resolveConnections, resolveRun, SpecError } from '../../../../src/operator/datarun/index.js';
+import { FakeKube } from '../fake-kube.js';
+
+const SCRIPT = {
+  nodes: {
+    read_orders: {
+      type: 'file_table',
+      r: {
+        urls: ['/data/in/orders.csv'],
+        csv: { hdr_line_idx: 0, first_data_line_idx: 1 },
+        columns: { col_id: { csv: { col_idx: 0 }, col_type: 'int' } },
+      },
+      w: { name: 'orders', having: 'w.id > 0', fields: { id: { expression: 'r.col_id', type: 'int' } } },
+    },
+  },
+  dependency_policies: {
+    current_active_first_stopped_nogo: {
+      is_default: true,
+      event_priority_order: 'run_is_current(desc), run_id(desc)',
+      rules: [
+        {
+          cmd: 'go',
+          expression: 'nrs.run_is_current == true && nrs.node_status == wfmodel.NodeBatchSuccess',
+        },
+      ],
+    },
+  },
+};
+
+function dataRun(spec: Partial<DataRun['spec']>): DataRun {
+  return {
+    apiVersion: 'plexus.dev/v1alpha1',
+    kind: 'DataRun',
+    metadata: { name: 'orders', namespace: 'data', uid: 'u', generation: 1 },
+    spec: { script: { inline: '{}' }, startNodes: ['read_orders'], ...spec },
+  };
+}
+
+const noUrl = (url: string): Promise<string> => Promise.reject(new Error(`unexpected read of ${url}`));
+
+async function specError(p: Promise<unknown>): Promise<SpecError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof SpecError) return err;
+    throw err;
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('resolveRun', () => {
+  it('loads an inline script with params overrides; the workers read it from the snapshot mount', async () => {
+    const r = await resolveRun(
+      new FakeKube(),
+      dataRun({
+        script: { inline: JSON.stringify(SCRIPT).replace('/data/in/orders.csv', '{dir_in}/orders.csv') },
+        params: { inline: 'dir_in: /nowhere\n' },
+        paramOverrides: { dir_in: '/data/in' },
+      }),
+      '/etc/plexus/run/',
+      noUrl,
+    );
+    expect(r.script.url).toBe('/etc/plexus/run/script.json');
+    expect(r.params?.url).toBe('/etc/plexus/run/params.yaml');
+    expect(r.script.snapshot?.key).toBe('script.json');
+    expect(r.overrides).toEqual({ dir_in: '/data/in' });
+    expect([...r.loaded.nodes.keys()]).toEqual(['read_orders']);
+  });
+
+  it('reads a ConfigMap key; a missing ConfigMap or key names the field', async () => {
+    const kube = new FakeKube();
+    kube.put(CONFIGMAPS, {
+      metadata: { name: 'cfg', namespace: 'data' },
+      data: { 'script.json': JSON.stringify(SCRIPT) },
+    } as KubeObject);
+    const ok = await resolveRun(
+      kube,
+      dataRun({ script: { configMapKeyRef: { name: 'cfg', key: 'script.json' } } }),
+      '/m',
+      noUrl,
+    );
+    expect(ok.script.snapshot?.text).toBe(JSON.stringify(SCRIPT));
+    const noKey = await specError(
+      resolveRun(
+        kube,
+        dataRun({ script: { configMapKeyRef: { name: 'cfg', key: 'other.yaml' } } }),
+        '/m',
+        noUrl,
+      ),
+    );
+    expect(noKey.reason).toBe('ConfigMapKeyNotFound');
+    expect(noKey.message).toMatch(/^spec\.script\.configMapKeyRef: ConfigMap cfg has no key other\.yaml/);
+    const noMap = await specError(
+      resolveRun(
+        kube,
+        dataRun({ params: { configMapKeyRef: { name: 'gone', key: 'p.yaml' } } }),
+        '/m',
+        noUrl,
+      ),
+    );
+    expect(noMap.message).toMatch(/^spec\.params\.configMapKeyRef: ConfigMap gone not found/);
+  });
+
+  it('validates from the snapshot once there is one', async () => {
+    const r = await resolveRun(
+      new FakeKube(),
+      dataRun({ script: { configMapKeyRef: { name: 'changed-since', key: 's.json' } } }),
+      '/m',
+      noUrl,
+      { 'script.json': JSON.stringify(SCRIPT) },
+    );
+    expect(r.script.url).toBe('/m/script.json');
+  });
+
+  it('an invalid script or unknown start node is a SpecError naming the field and node', async () => {
+    const bad = structuredClone(SCRIPT) as { nodes: { read_orders: { w: { fields: object } } } };
+    bad.nodes.read_orders.w.fields = {};
+    const e = await specError(
+      resolveRun(new FakeKube(), dataRun({ script: { inline: JSON.stringify(bad) } }), '/m', noUrl),
+    );
+    expect(e.reason).toBe('InvalidScript');
+    expect(e.message).toMatch(/spec\.script: .*nodes\.read_orders\.w\.fields/s);
+    const s = await specError(
+      resolveRun(
+        new FakeKube(),
+        dataRun({ script: { inline: JSON.stringify(SCRIPT) }, startNodes: ['nope'] }),
+        '/m',
+        noUrl,
+      ),
+    );
+    expect(s.reason).toBe('UnknownStartNode');
+    expect(s.message).toBe('spec.startNodes: nope not in the script (nodes: read_orders)');
+  });
+
+  it('reads URL sources with the given reader', async () => {
+    const read: string[] = [];
+    const r = await resolveRun(
+      new FakeKube(),
+      dataRun({ script: { url: 'https://example.com/s.json' } }),
+      '/m',
+      async (url) => {
+        read.push(url);
+        return JSON.stringify(SCRIPT);
+      },
+    );
+    expect(read).toEqual(['https://example.com/s.json']);
+    expect(r.script).toEqual({ field: 'spec.script', url: 'https://example.com/s.json' });
+  });
+});
+
+describe('resolveConnections', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+  it('takes Secrets by secretKeyRef and copies the controller environment otherwise', async () => {
+    const kube = new FakeKube();
+    kube.put(SECRETS, {
+      metadata: { name: 'mq', namespace: 'data' },
+      data: { url: b64('amqp://u:p@mq:5672') },
+    } as KubeObject);
+    const c = await resolveConnections(
+      kube,
+      dataRun({ connections: { rabbitmq: { secretRef: { name: 'mq' } } } }),
+      {},
+      { PLEXUS_CASSANDRA_CONTACT_POINTS: 'cass:9042', PLEXUS_RABBITMQ_URL: 'amqp://ignored', OTHER: 'x' },
+    );
+    expect(c.env).toEqual([
+      { name: 'PLEXUS_CASSANDRA_CONTACT_POINTS', value: 'cass:9042' },
+      { name: 'PLEXUS_RABBITMQ_URL', valueFrom: { secretKeyRef: { name: 'mq', key: 'url' } } },
+    ]);
+    expect(c.values).toEqual({
+      PLEXUS_CASSANDRA_CONTACT_POINTS: 'cass:9042',
+      PLEXUS_RABBITMQ_URL: 'amqp://u:p@mq:5672',
+    });
+  });
+
+  it('a missing Secret or required key is a SpecError naming where it came from', async () => {
+    const kube = new FakeKube();
+    kube.put(SECRETS, { metadata: { name: 'cass', namespace: 'data' }, data: {} } as KubeObject);
+    const missing = await specError(
+      resolveConnections(
+        kube,
+        dataRun({ connections: { rabbitmq: { secretRef: { name: 'nope' } } } }),
+        {},
+        {},
+      ),
+    );
+    expect(missing.message).toBe('spec.connections.rabbitmq.secretRef: Secret nope not found in data');
+    const noKey = await specError(resolveConnections(kube, dataRun({}), { cassandra: 'cass' }, {}));
+    expect(noKey.reason).toBe('SecretKeyMissing');
+    expect(noKey.message).toBe(
+      "the controller's default cassandra Secret: Secret cass has no key contactPoints",
+    );
+  });
+});
