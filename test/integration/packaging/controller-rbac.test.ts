@@ -98,17 +98,13 @@ describe('packaging: the controller under the chart RBAC', () => {
   }, TIMEOUT);
 
   it(
-    'reconciles a DataRun from creation to deletion with only the chart permissions',
+    'reconciles a DataRun and a StreamBridge from creation to deletion with only the chart permissions',
     async () => {
       try {
         await scenario();
       } catch (err) {
         throw new Error(
-          `${(err as Error).message}\nDataRun: ${lastRun}\n--- controller output (last 4000 characters) ---\n${output
-            .split('\n')
-            .filter((l) => !l.includes('"controller":"streambridge"'))
-            .join('\n')
-            .slice(-4000)}`,
+          `${(err as Error).message}\nDataRun: ${lastRun}\n--- controller output (last 4000 characters) ---\n${output.slice(-4000)}`,
         );
       }
     },
@@ -260,6 +256,46 @@ describe('packaging: the controller under the chart RBAC', () => {
       await eventually(
         'DataRun deleted',
         async () => ((await kubeRequest(kc, 'GET', runPath)).status === 404 ? true : undefined),
+        120_000,
+      );
+
+      // A StreamBridge: its ConfigMap and StatefulSet are created, and deletion completes.
+      for (const [secret, data] of [
+        ['rabbitmq-credentials', { url: rabbitUrl }],
+        ['s3-credentials', { accessKeyId: 'x', secretAccessKey: 'y' }],
+      ] as const)
+        await applier.apply({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: secret, namespace: dataNs },
+          stringData: data,
+        } as Obj);
+      const bridgeExample = docs(
+        fs.readFileSync(path.join(ROOT, 'examples', 'streambridges', 'rabbitmq-to-s3.yaml'), 'utf8'),
+      )[0] as Obj;
+      const bridgeName = `orders-${suffix}`;
+      const bridge = { ...bridgeExample, metadata: { name: bridgeName, namespace: dataNs } } as Obj;
+      await applier.apply(bridge);
+      const bridgePath = await applier.pathOf(bridge);
+      const sts = await eventually(
+        'StatefulSet of the StreamBridge',
+        async () => {
+          lastRun = (await kubeRequest(kc, 'GET', bridgePath)).body;
+          const res = await kubeRequest(kc, 'GET', `/apis/apps/v1/namespaces/${dataNs}/statefulsets`);
+          const list = JSON.parse(res.body) as {
+            items: { metadata: { name: string; ownerReferences?: { kind: string; name: string }[] } }[];
+          };
+          return list.items.find((x) =>
+            x.metadata.ownerReferences?.some((r) => r.kind === 'StreamBridge' && r.name === bridgeName),
+          );
+        },
+        120_000,
+      );
+      expect(sts.metadata.name).toContain(bridgeName);
+      expect((await kubeRequest(kc, 'DELETE', bridgePath)).status).toBeLessThan(300);
+      await eventually(
+        'StreamBridge deleted',
+        async () => ((await kubeRequest(kc, 'GET', bridgePath)).status === 404 ? true : undefined),
         120_000,
       );
 
