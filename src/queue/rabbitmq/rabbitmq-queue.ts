@@ -301,6 +301,15 @@ export class RabbitMqQueue implements BatchQueue {
         await ch.waitForConfirms();
         return;
       } catch (err) {
+        if ((err as { code?: unknown }).code === 406) {
+          // PRECONDITION_FAILED: a queue or exchange of that name exists with other arguments
+          throw new PlexusError(
+            'QUEUE_MISMATCH',
+            `RabbitMQ: the queues of keyspace ${ks} exist with other settings (${errorMessage(err)}); ` +
+              'delete them or choose another PLEXUS_RABBITMQ_PREFIX',
+            { cause: err },
+          );
+        }
         if (err instanceof TransientError || Date.now() >= deadline || this.closed) {
           throw err instanceof PlexusError ? err : this.transient(`publish to ${queue(ks)}`, err);
         }

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
 import {
   RabbitMqQueue,
   rabbitMqSettings,
@@ -235,6 +236,26 @@ describe('RabbitMqQueue', () => {
     } finally {
       await q.close();
     }
+  });
+
+  test('a queue of the same name with other settings is a clear error, not a long retry', async () => {
+    const ks = ksFor('mismatch');
+    const conn = await amqp.connect(url);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(queue.mainQueue(ks), { durable: false });
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
+    const t0 = Date.now();
+    const err = (await queue.publish(ks, [msg(ks, 0)]).catch((e: unknown) => e)) as {
+      code?: string;
+      message: string;
+    };
+    expect(err.code).toBe('QUEUE_MISMATCH');
+    expect(err.message).toMatch(/exist with other settings .*PRECONDITION_FAILED/);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   test('deleteQueues removes the topology; an unreachable broker is a transient error naming it', async () => {
