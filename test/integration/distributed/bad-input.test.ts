@@ -11,7 +11,7 @@ import {
   openStore,
   startRunCli,
   startWorkers,
-  type WorkerProcess,
+  WorkerProcess,
 } from './cluster.js';
 import { tinyCase, tinyScript } from './tiny.js';
 
@@ -211,6 +211,34 @@ describe('distributed mode: bad input', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  test('status lists the runs of a keyspace; a worker serves /metrics, /healthz and /readyz', async () => {
+    const list = await cli(['status', '--keyspace', ks]);
+    expectOk(list, 'status');
+    expect(list.stdout).toMatch(new RegExp(`^keyspace ${ks}: \\d+ run\\(s\\)\n`));
+    expect(list.stdout).toMatch(/^\s+1\s+complete\s+\S+\s+\S+\s+read_orders$/m);
+    const w = new WorkerProcess(ks, logDir, ['--metrics-port', '0', '--metrics-host', '127.0.0.1']);
+    try {
+      await w.ready();
+      let port = 0;
+      for (let i = 0; i < 100 && port === 0; i++) {
+        const m = /"port":(\d+),"msg":"serving \/metrics/.exec(w.log());
+        if (m) port = Number(m[1]);
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(port).toBeGreaterThan(0);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('plexus_worker_batches_in_flight 0');
+      expect(metrics).toContain('plexus_worker_broker_connected 1');
+      expect(metrics).toContain('# TYPE plexus_worker_batches_total counter');
+    } finally {
+      await w.stop();
+    }
+    expect(await w.exited).toBe(0);
   });
 
   test('an unreachable Cassandra is named in the error', async () => {
