@@ -4,15 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import {
-  cli,
-  expectOk,
-  openQueue,
-  openStore,
-  startRunCli,
-  startWorkers,
-  WorkerProcess,
-} from './cluster.js';
+import { cli, expectOk, openQueue, openStore, startRunCli, startWorkers, WorkerProcess } from './cluster.js';
 import { tinyCase, tinyScript } from './tiny.js';
 
 // Bad input in distributed mode: clear errors from start-run/stop-run/status, failing nodes recorded with
