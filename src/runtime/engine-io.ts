@@ -13,17 +13,16 @@ import type { Value } from '../values/index.js';
 
 const ROWS_PER_WRITE = 1000;
 
-async function csvFileWriter(
-  url: string,
-  separator: string,
-  columns: readonly OutputColumn[],
-): Promise<RowFileWriter> {
-  const out = await openWrite(url);
-  const writer = new CsvTableWriter(
-    out.stream,
-    columns.map((c) => ({ name: c.name, type: c.type, header: c.csvHeader ?? c.name, format: c.csvFormat })),
-    separator,
-  );
+interface TableWriter {
+  writeRows(rows: Value[][]): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/** Hands rows to a CSV or Parquet table writer in chunks; commit flushes, finishes and commits the file. */
+function chunkedRowWriter(
+  out: { commit(): Promise<void>; abort(): Promise<void> },
+  writer: TableWriter,
+): RowFileWriter {
   let pending: Value[][] = [];
   return {
     async write(values) {
@@ -46,6 +45,20 @@ async function csvFileWriter(
   };
 }
 
+async function csvFileWriter(
+  url: string,
+  separator: string,
+  columns: readonly OutputColumn[],
+): Promise<RowFileWriter> {
+  const out = await openWrite(url);
+  const writer = new CsvTableWriter(
+    out.stream,
+    columns.map((c) => ({ name: c.name, type: c.type, header: c.csvHeader ?? c.name, format: c.csvFormat })),
+    separator,
+  );
+  return chunkedRowWriter(out, writer);
+}
+
 async function parquetFileWriter(
   url: string,
   codec: 'gzip' | 'snappy' | 'uncompressed',
@@ -57,26 +70,7 @@ async function parquetFileWriter(
     columns.map((c) => ({ name: c.parquetColumnName ?? c.name, type: c.type })),
     { codec, createdBy: 'capillaries' },
   );
-  let pending: Value[][] = [];
-  return {
-    async write(values) {
-      pending.push([...values]);
-      if (pending.length >= ROWS_PER_WRITE) {
-        const rows = pending;
-        pending = [];
-        await writer.writeRows(rows);
-      }
-    },
-    async commit() {
-      if (pending.length > 0) await writer.writeRows(pending);
-      pending = [];
-      await writer.finish();
-      await out.commit();
-    },
-    async abort() {
-      await out.abort();
-    },
-  };
+  return chunkedRowWriter(out, writer);
 }
 
 /** The engine's file I/O over src/io: URLs (local, file://, s3://, http(s) reads), CSV, cells, Parquet. */
