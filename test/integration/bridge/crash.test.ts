@@ -103,35 +103,45 @@ backoff: { initial: 100ms, max: 1s }
     );
     const statusFile = path.join(dir, 'status.json');
     const logFile = path.join(dir, 'bridge.log');
-    const sent = Array.from({ length: TOTAL }, (_, i) => payload(run, i, 160));
     await publish(rabbit, queue, []); // declare the queue
 
-    // Messages flow in the background the whole time, in small bursts.
-    let published = 0;
+    // Messages flow in the background in small bursts until every kill is done and at least TOTAL
+    // were sent, so each kill lands while the bridge is appending, committing or uploading.
+    const sent: string[] = [];
+    let killing = true;
     const publisher = (async () => {
-      while (published < sent.length) {
-        const burst = sent.slice(published, published + 500);
+      while (killing || sent.length < TOTAL) {
+        const burst = Array.from({ length: 100 }, (_, i) => payload(run, sent.length + i, 160));
         await publish(rabbit, queue, burst);
-        published += burst.length;
+        sent.push(...burst);
         await new Promise((r) => setTimeout(r, 40));
       }
     })();
 
     let redelivered = 0;
     let kills = 0;
-    for (let k = 0; k < KILLS; k++) {
-      fs.rmSync(statusFile, { force: true });
-      const child = startBridge(config, statusFile, logFile);
-      await waitFor('bridge started', () => readStatus(statusFile) !== undefined, 60_000);
-      // Run for a random while (0.5–2.5 s) with data moving, then kill without warning.
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2000));
-      redelivered += readStatus(statusFile)?.counters.duplicates ?? 0;
-      child.proc.kill('SIGKILL');
-      const exit = await child.exited;
-      expect(exit.signal).toBe('SIGKILL');
-      kills++;
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        fs.rmSync(statusFile, { force: true });
+        const child = startBridge(config, statusFile, logFile);
+        // Started and moving data (messages received in this life of the process).
+        await waitFor(
+          'bridge started and receiving',
+          () => (readStatus(statusFile)?.counters.received ?? 0) > 0,
+          60_000,
+        );
+        // Run for a random while (0.5–2.5 s) with data moving, then kill without warning.
+        await new Promise((r) => setTimeout(r, 500 + Math.random() * 2000));
+        redelivered += readStatus(statusFile)?.counters.duplicates ?? 0;
+        child.proc.kill('SIGKILL');
+        const exit = await child.exited;
+        expect(exit.signal).toBe('SIGKILL');
+        kills++;
+      }
+    } finally {
+      killing = false;
+      await publisher;
     }
-    await publisher;
 
     // Last run: let it drain everything, then stop it gracefully.
     fs.rmSync(statusFile, { force: true });
