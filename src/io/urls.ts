@@ -6,14 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-  S3ServiceException,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { PlexusError, TransientError, UserInputError, errorMessage } from '../errors/index.js';
 
 /**
@@ -157,10 +150,25 @@ function fsError(url: string, action: string, err: unknown): PlexusError {
   }
 }
 
+/**
+ * The AWS SDK is loaded on the first S3 access: most runs read and write local files only, and a worker
+ * thread or CLI start should not pay for loading it.
+ */
+let awsSdk:
+  | Promise<{ s3: typeof import('@aws-sdk/client-s3'); storage: typeof import('@aws-sdk/lib-storage') }>
+  | undefined;
+function loadAwsSdk(): NonNullable<typeof awsSdk> {
+  awsSdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(
+    ([s3, storage]) => ({ s3, storage }),
+  );
+  return awsSdk;
+}
+
 function s3Error(url: string, action: string, err: unknown): PlexusError {
   if (err instanceof PlexusError) return err;
   const name = (err as { name?: string } | undefined)?.name ?? '';
-  const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+  // Service exceptions of the SDK carry the HTTP status in $metadata.
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   const shown = name && name !== 'Unknown' && name !== 'Error' ? name : status ? `HTTP ${status}` : '';
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
     return new UserInputError('S3_CREDENTIALS', `cannot ${action} ${url}: credentials rejected (${name})`, {
@@ -229,9 +237,10 @@ export class UrlIo {
     this.tmpDir = options.tmpDir ?? os.tmpdir();
   }
 
-  /** The S3 client (created on first use). */
-  s3(): S3Client {
+  /** The S3 client (created on first use, loading the AWS SDK). */
+  async s3(): Promise<S3Client> {
     if (!this.s3Client) {
+      const { S3Client } = (await loadAwsSdk()).s3;
       const s = this.s3Settings;
       const config: S3ClientConfig = {
         region: s.region ?? 'us-east-1',
@@ -296,7 +305,9 @@ export class UrlIo {
       }
       case 's3': {
         try {
-          const res = await this.s3().send(new GetObjectCommand({ Bucket: u.bucket, Key: u.key }));
+          const client = await this.s3();
+          const { GetObjectCommand } = (await loadAwsSdk()).s3;
+          const res = await client.send(new GetObjectCommand({ Bucket: u.bucket, Key: u.key }));
           const body = res.Body;
           if (!body) throw new Error('empty response body');
           const src =
@@ -348,7 +359,9 @@ export class UrlIo {
         }
       case 's3':
         try {
-          await this.s3().send(new HeadObjectCommand({ Bucket: u.bucket, Key: u.key }));
+          const client = await this.s3();
+          const { HeadObjectCommand } = (await loadAwsSdk()).s3;
+          await client.send(new HeadObjectCommand({ Bucket: u.bucket, Key: u.key }));
           return true;
         } catch (err) {
           const e = s3Error(url, 'check', err);
@@ -458,8 +471,10 @@ export class UrlIo {
   /** Uploads a local file to S3 (multipart when it is larger than one part). */
   async uploadFile(file: string, bucket: string, key: string): Promise<void> {
     const partSize = Math.max(MIN_PART_SIZE, this.s3Settings.partSize ?? MIN_PART_SIZE);
+    const client = await this.s3();
+    const { Upload } = (await loadAwsSdk()).storage;
     const upload = new Upload({
-      client: this.s3(),
+      client,
       params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file) },
       partSize,
       queueSize: this.s3Settings.queueSize ?? 4,

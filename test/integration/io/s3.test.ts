@@ -20,7 +20,7 @@ const bucket = `plexus-io-${randomBytes(4).toString('hex')}`;
 const prefix = `it-${Date.now()}`;
 
 beforeAll(async () => {
-  await io.s3().send(new CreateBucketCommand({ Bucket: bucket }));
+  await (await io.s3()).send(new CreateBucketCommand({ Bucket: bucket }));
 });
 afterAll(() => {
   io.close();
@@ -69,14 +69,16 @@ test('multipart upload of a file larger than one part', async () => {
     if (!w.stream.write(part)) await new Promise((r) => w.stream.once('drain', r));
   }
   await w.commit();
-  const head = await io.s3().send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}/big.bin` }));
+  const head = await (
+    await io.s3()
+  ).send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}/big.bin` }));
   expect(head.ContentLength).toBe(12 * 1024 * 1024);
   // a multipart object's ETag carries the part count ("...-3" with 5 MiB parts)
   expect(head.ETag).toMatch(/-3"?$/);
   const back = await readAll(await io.openRead(url));
   expect(back.length).toBe(12 * 1024 * 1024);
   expect(back.subarray(11 * 1024 * 1024).equals(part)).toBe(true);
-  await io.s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/big.bin` }));
+  await (await io.s3()).send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/big.bin` }));
 });
 
 test('NoSuchKey and NoSuchBucket are clear errors naming the URL', async () => {
