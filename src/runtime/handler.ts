@@ -105,18 +105,9 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
     const firstToken = BigInt(msg.firstToken);
     const lastToken = BigInt(msg.lastToken);
     const putBatch = (status: NodeStatus, comment: string): Promise<void> =>
-      store.putBatchStatus(ks, {
-        runId,
-        node: msg.node,
-        batchIdx,
-        batchesTotal,
-        status,
-        firstToken,
-        lastToken,
-        instance,
-        thread: 0,
-        comment,
-      });
+      putBatchStatus(store, msg, instance, status, comment);
+    const endBatch = (status: NodeStatus, comment: string, result?: BatchResult): Promise<void> =>
+      recordBatchEnd(deps, msg, instance, status, comment, result);
     try {
       // 2. run status
       const runStatus = runStatusOf(await store.getRunHistory(ks, runId));
@@ -125,15 +116,7 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         return { kind: 'ack' };
       }
       if (runStatus === RunStatus.Stop) {
-        await putBatch(NodeStatus.StopReceived, 'run stopped');
-        emit({
-          kind: 'batch-end',
-          runId,
-          node: msg.node,
-          batchIdx,
-          batchesTotal,
-          status: NodeStatus.StopReceived,
-        });
+        await endBatch(NodeStatus.StopReceived, 'run stopped');
         const script = await deps.getScript(ks, runId);
         await refreshNode(deps, script, msg, emit);
         return { kind: 'ack' };
@@ -146,16 +129,7 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
       } catch (err) {
         if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
         const reason = `cannot load the script of run ${runId}: ${errorMessage(err)}`;
-        await putBatch(NodeStatus.Fail, reason);
-        emit({
-          kind: 'batch-end',
-          runId,
-          node: msg.node,
-          batchIdx,
-          batchesTotal,
-          status: NodeStatus.Fail,
-          error: reason,
-        });
+        await endBatch(NodeStatus.Fail, reason);
         return { kind: 'dead', reason };
       }
       const node = script.nodes.get(msg.node);
@@ -175,19 +149,10 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         if (last.status === NodeStatus.StopReceived) return { kind: 'ack' };
         if (last.status === NodeStatus.Start) {
           if (node.rerunPolicy === 'fail') {
-            await putBatch(
+            await endBatch(
               NodeStatus.Fail,
               'the batch was started before and did not finish; rerun_policy is fail, so it is not processed again',
             );
-            emit({
-              kind: 'batch-end',
-              runId,
-              node: msg.node,
-              batchIdx,
-              batchesTotal,
-              status: NodeStatus.Fail,
-              error: 'rerun_policy fail',
-            });
             await refreshNode(deps, script, msg, emit);
             return { kind: 'ack' };
           }
@@ -211,16 +176,7 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
       // 6. dependencies
       const dep = await checkDependencies(store, ks, script, node, runId);
       if (dep.cmd === 'nogo') {
-        await putBatch(NodeStatus.Fail, `dependencies not met: ${dep.reason}`);
-        emit({
-          kind: 'batch-end',
-          runId,
-          node: msg.node,
-          batchIdx,
-          batchesTotal,
-          status: NodeStatus.Fail,
-          error: `dependencies not met: ${dep.reason}`,
-        });
+        await endBatch(NodeStatus.Fail, `dependencies not met: ${dep.reason}`);
         await refreshNode(deps, script, msg, emit);
         return { kind: 'ack' };
       }
@@ -263,32 +219,14 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
         if (isTransient(err)) return { kind: 'retry', reason: errorMessage(err) };
         const message = errorMessage(err);
         log?.warn({ err: message }, 'batch failed');
-        await putBatch(NodeStatus.Fail, message);
-        emit({
-          kind: 'batch-end',
-          runId,
-          node: msg.node,
-          batchIdx,
-          batchesTotal,
-          status: NodeStatus.Fail,
-          error: message,
-        });
+        await endBatch(NodeStatus.Fail, message);
         await refreshNode(deps, script, msg, emit);
         return { kind: 'ack' };
       }
       if (lease?.lost) {
         return { kind: 'retry', reason: 'the batch lease was lost to another worker while processing' };
       }
-      await putBatch(NodeStatus.Success, result.comment);
-      emit({
-        kind: 'batch-end',
-        runId,
-        node: msg.node,
-        batchIdx,
-        batchesTotal,
-        status: NodeStatus.Success,
-        result,
-      });
+      await endBatch(NodeStatus.Success, result.comment, result);
       // 9. node and run
       await refreshNode(deps, script, msg, emit);
       return { kind: 'ack' };
@@ -310,29 +248,52 @@ export async function recordBatchFailure(
   msg: BatchMessage,
   reason: string,
 ): Promise<void> {
-  await deps.store.putBatchStatus(msg.ks, {
+  await recordBatchEnd(deps, msg, deps.instance ?? instanceName(), NodeStatus.Fail, reason);
+  const script = await deps.getScript(msg.ks, msg.runId);
+  await refreshNode(deps, script, msg, (e) => deps.onEvent?.(e));
+}
+
+function putBatchStatus(
+  store: Store,
+  msg: BatchMessage,
+  instance: string,
+  status: NodeStatus,
+  comment: string,
+): Promise<void> {
+  return store.putBatchStatus(msg.ks, {
     runId: msg.runId,
     node: msg.node,
     batchIdx: msg.batchIdx,
     batchesTotal: msg.batchesTotal,
-    status: NodeStatus.Fail,
+    status,
     firstToken: BigInt(msg.firstToken),
     lastToken: BigInt(msg.lastToken),
-    instance: deps.instance ?? instanceName(),
+    instance,
     thread: 0,
-    comment: reason,
+    comment,
   });
+}
+
+/** Records a batch's final status and tells the listeners (a failure carries its reason). */
+async function recordBatchEnd(
+  deps: HandlerDeps,
+  msg: BatchMessage,
+  instance: string,
+  status: NodeStatus,
+  comment: string,
+  result?: BatchResult,
+): Promise<void> {
+  await putBatchStatus(deps.store, msg, instance, status, comment);
   deps.onEvent?.({
     kind: 'batch-end',
     runId: msg.runId,
     node: msg.node,
     batchIdx: msg.batchIdx,
     batchesTotal: msg.batchesTotal,
-    status: NodeStatus.Fail,
-    error: reason,
+    status,
+    ...(result ? { result } : {}),
+    ...(status === NodeStatus.Fail ? { error: comment } : {}),
   });
-  const script = await deps.getScript(msg.ks, msg.runId);
-  await refreshNode(deps, script, msg, (e) => deps.onEvent?.(e));
 }
 
 /**
