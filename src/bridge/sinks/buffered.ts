@@ -3,6 +3,7 @@ import path from 'node:path';
 import { errorMessage } from '../../errors/index.js';
 import { retryForever } from '../backoff.js';
 import { isAborted } from '../clock.js';
+import { Wakeup } from '../buffer/wakeup.js';
 import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { encodeRecord, readSegment, SegmentCorruptError } from '../buffer/segment.js';
 import type { BufferSettings } from '../config.js';
@@ -28,8 +29,7 @@ export class BufferedSink implements Sink {
   private buffer!: DiskBuffer;
   private readonly stopCtl = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
-  private wakePending = false;
+  private readonly wakeup = new Wakeup(this.stopCtl.signal);
   private rejectedDir = '';
 
   constructor(private readonly opts: BufferedSinkOptions) {
@@ -49,7 +49,7 @@ export class BufferedSink implements Sink {
       fsyncIntervalMs: this.opts.buffer.fsyncIntervalMs,
       clock: ctx.clock,
       logger: ctx.logger,
-      onCommit: () => this.kick(),
+      onCommit: () => this.wakeup.kick(),
       onDiscard: (reason, count) => ctx.report.discarded(reason, count),
     });
     await this.buffer.open();
@@ -67,7 +67,7 @@ export class BufferedSink implements Sink {
 
   async flush(deadline: number): Promise<void> {
     await this.buffer.commit();
-    this.kick();
+    this.wakeup.kick();
     while (this.buffer.segments().length > 0 && this.ctx.clock.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -76,35 +76,10 @@ export class BufferedSink implements Sink {
 
   async close(): Promise<void> {
     this.stopCtl.abort();
-    this.kick();
+    this.wakeup.kick();
     await this.loopDone.catch(() => undefined);
     await this.buffer.close();
     await this.opts.inner.close();
-  }
-
-  private kick(): void {
-    this.wakePending = true;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  private waitForWork(ms: number): Promise<void> {
-    if (this.wakePending || this.stopCtl.signal.aborted) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wakePending = false;
-        resolve();
-      };
-    });
   }
 
   private async loop(): Promise<void> {
@@ -119,7 +94,7 @@ export class BufferedSink implements Sink {
         this.ctx.report.error('drain', err);
         this.ctx.logger.error({ err: errorMessage(err) }, 'draining the disk buffer failed');
       }
-      await this.waitForWork(this.opts.buffer.uploadEveryMs);
+      await this.wakeup.wait(this.opts.buffer.uploadEveryMs);
     }
   }
 

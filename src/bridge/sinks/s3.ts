@@ -16,6 +16,7 @@ import { errorMessage } from '../../errors/index.js';
 import { awsClientConfig, awsReason } from '../aws.js';
 import { isAborted } from '../clock.js';
 import { crashNow, failpointFires } from '../failpoints.js';
+import { Wakeup } from '../buffer/wakeup.js';
 import { DiskBuffer, type SegmentInfo } from '../buffer/disk-buffer.js';
 import { readSegment, SegmentCorruptError } from '../buffer/segment.js';
 import type { BufferSettings } from '../config.js';
@@ -92,8 +93,7 @@ export class S3Sink implements Sink {
   private encoder: Encoder;
   private readonly stopCtl = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
-  private wakePending = false;
+  private readonly wakeup = new Wakeup(this.stopCtl.signal);
   private bucketChecked = false;
   private connected = false;
   private currentUpload: Upload | undefined;
@@ -118,7 +118,7 @@ export class S3Sink implements Sink {
       fsyncIntervalMs: this.opts.buffer.fsyncIntervalMs,
       clock: ctx.clock,
       logger: ctx.logger,
-      onCommit: () => this.kick(),
+      onCommit: () => this.wakeup.kick(),
       onDiscard: (reason, count) => ctx.report.discarded(reason, count),
     });
     await this.buffer.open();
@@ -144,7 +144,7 @@ export class S3Sink implements Sink {
   /** Commits the active segment and keeps uploading until the buffer is empty or the deadline passes. */
   async flush(deadline: number): Promise<void> {
     await this.buffer.commit();
-    this.kick();
+    this.wakeup.kick();
     while (
       this.buffer.segments().length > 0 &&
       this.ctx.clock.now() < deadline &&
@@ -162,36 +162,11 @@ export class S3Sink implements Sink {
 
   async close(): Promise<void> {
     this.stopCtl.abort();
-    this.kick();
+    this.wakeup.kick();
     if (this.currentUpload) await this.currentUpload.abort().catch(() => undefined);
     await this.loopDone.catch(() => undefined);
     await this.buffer?.close();
     if (!this.opts.client) this.client?.destroy();
-  }
-
-  private kick(): void {
-    this.wakePending = true;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  private waitForWork(ms: number): Promise<void> {
-    if (this.wakePending || this.stopCtl.signal.aborted) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wakePending = false;
-        resolve();
-      };
-    });
   }
 
   private async loop(firstPass: () => void): Promise<void> {
@@ -203,7 +178,7 @@ export class S3Sink implements Sink {
         backoff.reset();
         if (first) firstPass();
         first = false;
-        await this.waitForWork(this.opts.buffer.uploadEveryMs);
+        await this.wakeup.wait(this.opts.buffer.uploadEveryMs);
       } catch (err) {
         if (first) firstPass();
         first = false;
