@@ -169,6 +169,83 @@ describe('processors', () => {
     }
   });
 
+  test('table_file: top.limit keeps the smallest order keys only, in order', async () => {
+    await sb.load(
+      shopNodes({
+        top_prices: {
+          type: 'table_file',
+          r: { table: 'items', expected_batches_total: 1 },
+          w: {
+            url_template: '{dir}/out/top_prices.csv',
+            top: { order: 'price(desc),order_id', limit: 3 },
+            columns: [
+              {
+                name: 'order_id',
+                expression: 'r.order_id',
+                type: 'string',
+                csv: { header: 'order_id', format: '%s' },
+              },
+              {
+                name: 'price',
+                expression: 'r.price',
+                type: 'decimal2',
+                csv: { header: 'price', format: '%s' },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    await sb.run('read_items');
+    const [res] = await sb.run('top_prices');
+    expect(res!.rowsIn).toBe(7);
+    expect(res!.rowsOut).toBe(3);
+    // 12.50 twice (o1, o3): the tie is broken by order_id
+    expect(sb.read('out/top_prices.csv')).toBe('order_id,price\r\no3,49.90\no2,18.00\no1,12.50\n');
+  });
+
+  test('table_file: top.limit over more rows than it keeps in memory at once', async () => {
+    await sb.load(
+      shopNodes({
+        top_prices: {
+          type: 'table_file',
+          r: { table: 'items', expected_batches_total: 1 },
+          w: {
+            url_template: '{dir}/out/top_prices.csv',
+            top: { order: 'price(desc),order_id', limit: 5 },
+            columns: [
+              {
+                name: 'order_id',
+                expression: 'r.order_id',
+                type: 'string',
+                csv: { header: 'order_id', format: '%s' },
+              },
+              {
+                name: 'price',
+                expression: 'r.price',
+                type: 'decimal2',
+                csv: { header: 'price', format: '%s' },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    // 3,000 rows in a shuffled order; prices 0.01 … 30.00
+    const ids = Array.from({ length: 3000 }, (_, i) => (i * 1237) % 3000);
+    sb.file(
+      'items_0.csv',
+      ids.map((i) => `x${String(i).padStart(4, '0')},1,${((i + 1) / 100).toFixed(2)}`).join('\n') + '\n',
+    );
+    sb.file('items_1.csv', '');
+    await sb.run('read_items');
+    const [res] = await sb.run('top_prices');
+    expect(res!.rowsIn).toBe(3000);
+    expect(sb.read('out/top_prices.csv')).toBe(
+      'order_id,price\r\nx2999,30.00\nx2998,29.99\nx2997,29.98\nx2996,29.97\nx2995,29.96\n',
+    );
+  });
+
   test('a re-processed batch overwrites its own rows: no duplicates', async () => {
     await sb.run('read_items');
     await sb.run('read_items', { only: 1, rerun: true });
