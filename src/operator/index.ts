@@ -48,6 +48,7 @@ export {
   CONFIGMAPS,
   SECRETS,
   PODS,
+  SERVICES,
   JOBS,
   EVENTS,
   type KubeClient,

@@ -461,6 +461,7 @@ export const CRDS_RESOURCE: ResourceType = {
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
 export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 export const PODS: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
+export const SERVICES: ResourceType = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
 export const JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' };
 export const LEASES: ResourceType = {
   group: 'coordination.k8s.io',

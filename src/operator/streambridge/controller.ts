@@ -1,6 +1,6 @@
 /**
- * The StreamBridge controller: renders each bridge into an owned ConfigMap and StatefulSet, scrapes the
- * bridge pods' `/status` snapshots and writes the StreamBridge status (through the status subresource, at a
+ * The StreamBridge controller: renders each bridge into an owned ConfigMap, headless Service and
+ * StatefulSet, scrapes the bridge pods' `/status` snapshots and writes the StreamBridge status (through the status subresource, at a
  * bounded rate). Pods never write the resource. Deletion is left to owner references (garbage collection):
  * nothing outside Kubernetes belongs to a bridge, so there is no finalizer.
  */
@@ -18,6 +18,7 @@ import {
   CONFIGMAPS,
   PODS,
   SECRETS,
+  SERVICES,
   isAlreadyExists,
   type KubeClient,
   type KubeObject,
@@ -34,8 +35,11 @@ import {
   podSelector,
   renderBridgeConfig,
   renderConfigMap,
+  renderService,
   renderStatefulSet,
+  serviceDiff,
   type ConfigMapObject,
+  type ServiceObject,
   type StatefulSetObject,
 } from './render.js';
 import { DEFAULT_STALE_AFTER_MS, reduceStatus, shouldWrite, type PodReport } from './status.js';
@@ -112,6 +116,8 @@ export class StreamBridgeReconciler {
   /** Last good report per pod uid, and last status write per bridge key. */
   private readonly reports = new Map<string, PodMemory>();
   private readonly lastWrite = new Map<string, number>();
+  /** Bridges whose Service name is taken by a Service that is not headless (warned about once). */
+  private readonly serviceConflicts = new Set<string>();
   private readonly pollMs: number;
   private readonly minIntervalMs: number;
 
@@ -136,9 +142,10 @@ export class StreamBridgeReconciler {
     if (!sb) {
       this.forget(req.namespace, req.name);
       this.lastWrite.delete(req.key);
+      this.serviceConflicts.delete(req.key);
       return;
     }
-    // Deletion: the ConfigMap and StatefulSet go with the bridge (owner references).
+    // Deletion: the ConfigMap, Service and StatefulSet go with the bridge (owner references).
     if (sb.metadata.deletionTimestamp) return;
 
     let specError: string | undefined;
@@ -199,7 +206,7 @@ export class StreamBridgeReconciler {
     return { requeueAfterMs: Math.min(this.pollMs, wait) };
   };
 
-  /** Creates or updates the ConfigMap and the StatefulSet; resolves to the desired replicas. */
+  /** Creates or updates the ConfigMap, the Service and the StatefulSet; resolves to the desired replicas. */
   private async applyWorkload(sb: StreamBridge, log: Logger): Promise<number> {
     const { client } = this.opts;
     const ns = sb.metadata.namespace ?? 'default';
@@ -240,6 +247,7 @@ export class StreamBridgeReconciler {
     const owner = controllerReference(sb);
     const sts = renderStatefulSet(sb, rendered, owner, renderOpts);
     const cm = renderConfigMap(sb, rendered, owner);
+    const svc = renderService(sb, owner, renderOpts);
 
     const currentCm = await client.get<ConfigMapObject>(CONFIGMAPS, ns, cm.metadata.name);
     if (!currentCm) await createOrAdopt(client, CONFIGMAPS, ns, cm);
@@ -250,6 +258,9 @@ export class StreamBridgeReconciler {
       });
       log.info({ hash: rendered.hash }, 'bridge config updated');
     }
+
+    // Before the StatefulSet: its serviceName names this Service (the pods' DNS domain).
+    await this.applyService(sb, svc, log);
 
     const current = await client.get<StatefulSetObject>(STATEFULSETS, ns, sts.metadata.name);
     if (!current) {
@@ -286,6 +297,62 @@ export class StreamBridgeReconciler {
       );
     }
     return replicas;
+  }
+
+  /**
+   * Creates the headless Service when missing; replaces it (keeping its resourceVersion and the immutable
+   * clusterIP) when the fields the controller owns differ. A Service of that name that is not headless
+   * cannot be turned into one (clusterIP is immutable): that is logged and recorded once, and left alone.
+   */
+  private async applyService(sb: StreamBridge, svc: ServiceObject, log: Logger): Promise<void> {
+    const { client } = this.opts;
+    const ns = sb.metadata.namespace ?? 'default';
+    const key = `${ns}/${sb.metadata.name}`;
+    const name = svc.metadata.name;
+    const current = await client.get<ServiceObject>(SERVICES, ns, name);
+    if (!current) {
+      await createOrAdopt(client, SERVICES, ns, svc);
+      log.info({ service: name }, 'bridge service created');
+      void this.opts.events?.record(sb, 'Normal', 'Created', 'Reconcile', `created Service ${name}`);
+      return;
+    }
+    if (current.spec.clusterIP !== 'None') {
+      if (!this.serviceConflicts.has(key)) {
+        this.serviceConflicts.add(key);
+        const note =
+          `Service ${ns}/${name} exists with clusterIP ${current.spec.clusterIP || '(none)'}, not headless: ` +
+          'the bridge pods get no DNS names and no metrics Service; delete it and the controller creates a headless one';
+        log.warn({ service: name, clusterIP: current.spec.clusterIP }, note);
+        void this.opts.events?.record(sb, 'Warning', 'ServiceConflict', 'Reconcile', note);
+      }
+      return;
+    }
+    this.serviceConflicts.delete(key);
+    const drift = serviceDiff(current, svc);
+    if (drift.length === 0) return;
+    await client.replace<ServiceObject>(SERVICES, ns, name, {
+      ...svc,
+      metadata: {
+        ...svc.metadata,
+        // Labels and annotations added by others stay; the rendered labels win.
+        labels: { ...current.metadata.labels, ...svc.metadata.labels },
+        ...(current.metadata.annotations ? { annotations: current.metadata.annotations } : {}),
+        resourceVersion: current.metadata.resourceVersion,
+      },
+      spec: {
+        ...svc.spec,
+        clusterIP: current.spec.clusterIP,
+        ...(current.spec.clusterIPs ? { clusterIPs: current.spec.clusterIPs } : {}),
+      },
+    });
+    log.info({ service: name, changed: drift }, 'bridge service updated');
+    void this.opts.events?.record(
+      sb,
+      'Normal',
+      'Updated',
+      'Reconcile',
+      `updated Service ${name} (${drift.join(', ')})`,
+    );
   }
 
   /** Drops the remembered reports of a bridge's pods that are gone (all of them without `live`). */

@@ -10,13 +10,17 @@ export {
 export {
   renderBridgeConfig,
   renderConfigMap,
+  renderService,
   renderStatefulSet,
+  serviceDiff,
   desiredReplicas,
   bufferPath,
   bridgeLabels,
   podSelector,
   configMapName,
   statefulSetName,
+  serviceName,
+  selectorLabels,
   BRIDGE_LABEL,
   CONFIG_HASH_ANNOTATION,
   SPEC_HASH_ANNOTATION,
@@ -27,6 +31,8 @@ export {
   type RenderedBridge,
   type EnvVar,
   type ConfigMapObject,
+  type ServiceObject,
+  type ServicePort,
   type StatefulSetObject,
 } from './render.js';
 export {

@@ -224,6 +224,10 @@ export function configMapName(sb: StreamBridge): string {
 export function statefulSetName(sb: StreamBridge): string {
   return `${sb.metadata.name}-bridge`;
 }
+/** Name of the headless Service: the StatefulSet's `spec.serviceName` (pods are `<pod>.<service>`). */
+export function serviceName(sb: StreamBridge): string {
+  return statefulSetName(sb);
+}
 
 export interface ConfigMapObject {
   apiVersion: 'v1';
@@ -256,6 +260,96 @@ export function renderConfigMap(
     },
     data: { [CONFIG_FILE]: rendered.yaml },
   };
+}
+
+/** A Service as plain JSON (the fields the controller sets, and the allocated ones it keeps on replace). */
+export interface ServiceObject {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: OwnerReference[];
+    resourceVersion?: string;
+  };
+  spec: {
+    type?: string;
+    /** `None`: headless (no virtual IP; DNS answers with the pod addresses). Immutable once set. */
+    clusterIP: string;
+    clusterIPs?: string[];
+    publishNotReadyAddresses: boolean;
+    selector: Record<string, string>;
+    ports: ServicePort[];
+  };
+}
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: number | string;
+  protocol: string;
+}
+
+/**
+ * The headless Service named by the StatefulSet's `serviceName`: stable DNS names for the bridge pods
+ * (`<bridge>-bridge-<i>.<bridge>-bridge.<namespace>.svc`) and one port, `metrics`, that a Prometheus
+ * ServiceMonitor selects. Not-ready pods are published too: a bridge whose sink is down is not ready, and
+ * that is when its metrics matter most.
+ */
+export function renderService(
+  sb: StreamBridge,
+  owner: OwnerReference,
+  opts: Pick<RenderOptions, 'metricsPort'> = {},
+): ServiceObject {
+  const port = opts.metricsPort ?? DEFAULT_METRICS_PORT;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: serviceName(sb),
+      namespace: sb.metadata.namespace,
+      labels: bridgeLabels(sb),
+      ownerReferences: [owner],
+    },
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(sb),
+      // The named container port: resolved per pod, so it stays right while a port change rolls.
+      ports: [{ name: 'metrics', port, targetPort: 'metrics', protocol: 'TCP' }],
+    },
+  };
+}
+
+/**
+ * What differs between a Service that exists and the rendered one, in the fields the controller owns:
+ * the rendered labels (extra labels are left alone), the selector, the ports, `publishNotReadyAddresses`
+ * and the controller owner reference. Empty when nothing needs replacing. Fields the API server fills in
+ * (clusterIPs, ipFamilies, sessionAffinity, ...) are not compared.
+ */
+export function serviceDiff(current: ServiceObject, desired: ServiceObject): string[] {
+  const out: string[] = [];
+  const labels = current.metadata.labels ?? {};
+  if (Object.entries(desired.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v)) out.push('labels');
+  if (!sameMap(current.spec.selector ?? {}, desired.spec.selector)) out.push('selector');
+  const ports = (list: readonly ServicePort[] | undefined) =>
+    JSON.stringify(
+      (list ?? []).map((p) => [p.name ?? '', p.port, String(p.targetPort ?? p.port), p.protocol ?? 'TCP']),
+    );
+  if (ports(current.spec.ports) !== ports(desired.spec.ports)) out.push('ports');
+  if ((current.spec.publishNotReadyAddresses ?? false) !== desired.spec.publishNotReadyAddresses)
+    out.push('publishNotReadyAddresses');
+  const owner = desired.metadata.ownerReferences?.find((r) => r.controller);
+  if (owner && !current.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.uid))
+    out.push('ownerReferences');
+  return out;
+}
+
+function sameMap(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** A StatefulSet as plain JSON (only the fields the controller sets). */
@@ -395,7 +489,7 @@ export function renderStatefulSet(
     },
     spec: {
       replicas: desiredReplicas(sb),
-      serviceName: statefulSetName(sb),
+      serviceName: serviceName(sb),
       selector: { matchLabels: selectorLabels(sb) },
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },

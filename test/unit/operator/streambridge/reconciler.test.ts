@@ -4,6 +4,7 @@ import {
   CONFIGMAPS,
   PODS,
   SECRETS,
+  SERVICES,
   STREAMBRIDGE_RESOURCE,
   type KubeObject,
   type ResourceType,
@@ -15,7 +16,9 @@ import {
   STATEFULSETS,
   StreamBridgeReconciler,
   streamBridgeSettingsFromEnv,
+  type StreamBridgeControllerOptions,
   type PodObject,
+  type ServiceObject,
   type StatefulSetObject,
 } from '../../../../src/operator/streambridge/index.js';
 import { FakeKube } from '../fake-kube.js';
@@ -152,6 +155,9 @@ describe('StreamBridgeReconciler', () => {
       controller: true,
     });
     expect(await kube.get(CONFIGMAPS, NS, 'orders-bridge-config')).toBeDefined();
+    const svc = await kube.get<ServiceObject>(SERVICES, NS, 'orders-bridge');
+    expect(svc?.spec).toMatchObject({ clusterIP: 'None', selector: sts?.spec.selector.matchLabels });
+    expect(svc?.metadata.ownerReferences).toEqual(sts?.metadata.ownerReferences);
     expect((await sbRead())?.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
 
     // 2. A running pod reports: Running, counters.
@@ -229,6 +235,91 @@ describe('StreamBridgeReconciler', () => {
     );
   });
 
+  it('replaces a drifted Service, leaves a foreign non-headless one alone and says so once', async () => {
+    const kube = new MergeKube();
+    const sb = bridge();
+    sb.spec.source = { type: 'stdio', stdio: {} };
+    kube.put(STREAMBRIDGE_RESOURCE, sb);
+    const events: string[] = [];
+    const recorder = {
+      record: async (_o: KubeObject, type: string, reason: string, _a: string, note: string) => {
+        events.push(`${type} ${reason}: ${note}`);
+        return undefined;
+      },
+    };
+    const reconciler = new StreamBridgeReconciler({
+      client: kube,
+      metricsPort: 9100,
+      scraper: async () => report(0),
+      events: recorder as unknown as StreamBridgeControllerOptions['events'],
+    });
+    const req = {
+      namespace: NS,
+      name: 'orders',
+      key: `${NS}/orders`,
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+    };
+    await reconciler.reconcile(req);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'Normal Created: created Service orders-bridge',
+        'Normal Created: created StatefulSet orders-bridge',
+      ]),
+    );
+    const created = (await kube.get<ServiceObject>(SERVICES, NS, 'orders-bridge'))!;
+    expect(created.spec.ports).toEqual([
+      { name: 'metrics', port: 9100, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
+
+    // Nothing changed: no replace.
+    const replaces = () => kube.calls.filter((c) => c === 'replace').length;
+    await reconciler.reconcile(req);
+    expect(replaces()).toBe(0);
+
+    // Someone edits the selector and the port, and adds a label: the owned fields come back, the label stays.
+    kube.put(SERVICES, {
+      ...created,
+      metadata: { ...created.metadata, labels: { ...created.metadata.labels, team: 'payments' } },
+      spec: {
+        ...created.spec,
+        selector: { app: 'other' },
+        ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }],
+      },
+    } as ServiceObject);
+    events.length = 0;
+    await reconciler.reconcile(req);
+    expect(replaces()).toBe(1);
+    const fixed = (await kube.get<ServiceObject>(SERVICES, NS, 'orders-bridge'))!;
+    expect(fixed.spec.selector).toEqual({ 'plexus.dev/bridge': 'orders' });
+    expect(fixed.spec.ports).toEqual(created.spec.ports);
+    expect(fixed.spec.clusterIP).toBe('None');
+    expect(fixed.metadata.labels).toMatchObject({ team: 'payments', 'plexus.dev/bridge': 'orders' });
+    expect(events).toEqual(['Normal Updated: updated Service orders-bridge (selector, ports)']);
+
+    // A Service of that name with a cluster IP: clusterIP is immutable, so it is left alone, with one warning.
+    kube.put(SERVICES, { ...fixed, spec: { ...fixed.spec, clusterIP: '10.96.0.12' } } as ServiceObject);
+    events.length = 0;
+    await reconciler.reconcile(req);
+    await reconciler.reconcile(req);
+    expect(replaces()).toBe(1);
+    expect(events).toEqual([
+      expect.stringMatching(
+        /^Warning ServiceConflict: Service shop\/orders-bridge exists with clusterIP 10\.96\.0\.12, not headless/,
+      ),
+    ]);
+    // The StatefulSet is still reconciled.
+    expect(await kube.get(STATEFULSETS, NS, 'orders-bridge')).toBeDefined();
+    expect((await kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders'))?.status?.phase).not.toBe(
+      'Failed',
+    );
+
+    // Deleted: created again on the next pass.
+    kube.remove(SERVICES, `${NS}/orders-bridge`);
+    await reconciler.reconcile(req);
+    expect((await kube.get<ServiceObject>(SERVICES, NS, 'orders-bridge'))?.spec.clusterIP).toBe('None');
+  });
+
   it('marks a bridge whose source cannot share work Failed and creates nothing', async () => {
     const kube = new MergeKube();
     const sb = bridge();
@@ -248,6 +339,7 @@ describe('StreamBridgeReconciler', () => {
     expect(st?.phase).toBe('Failed');
     expect(st?.message).toMatch(/replicas|websocket/);
     expect(await kube.get(STATEFULSETS, NS, 'orders-bridge')).toBeUndefined();
+    expect(await kube.get(SERVICES, NS, 'orders-bridge')).toBeUndefined();
   });
 });
 

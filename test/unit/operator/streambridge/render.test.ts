@@ -6,8 +6,11 @@ import {
   desiredReplicas,
   renderBridgeConfig,
   renderConfigMap,
+  renderService,
   renderStatefulSet,
+  serviceDiff,
   type EnvVar,
+  type ServiceObject,
 } from '../../../../src/operator/streambridge/index.js';
 
 const owner: OwnerReference = {
@@ -201,5 +204,101 @@ describe('renderStatefulSet', () => {
       sts.metadata.annotations?.[SPEC_HASH_ANNOTATION],
     );
     expect(() => renderStatefulSet(sb, r, owner)).toThrow(/spec.image is not set .*PLEXUS_IMAGE/);
+  });
+});
+
+describe('renderService', () => {
+  it('is the headless Service the StatefulSet names, selecting its pods on the metrics port', () => {
+    const sb = bridge({ image: 'plexus:1' });
+    const sts = renderStatefulSet(sb, renderBridgeConfig(sb), owner);
+    const svc = renderService(sb, owner);
+    expect(svc).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'orders-bridge',
+        namespace: 'shop',
+        labels: {
+          'app.kubernetes.io/name': 'plexus-bridge',
+          'app.kubernetes.io/instance': 'orders',
+          'app.kubernetes.io/component': 'bridge',
+          'app.kubernetes.io/managed-by': 'plexus-operator',
+          'plexus.dev/bridge': 'orders',
+        },
+        ownerReferences: [owner],
+      },
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: { 'plexus.dev/bridge': 'orders' },
+        ports: [{ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' }],
+      },
+    });
+    expect(svc.metadata.name).toBe(sts.spec.serviceName);
+    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+    // Every selector label is on the pod template: the Service selects exactly the bridge's pods.
+    expect(sts.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    expect(sts.spec.template.spec.containers[0]!.ports).toContainEqual({
+      name: svc.spec.ports[0]!.targetPort,
+      containerPort: svc.spec.ports[0]!.port,
+      protocol: 'TCP',
+    });
+  });
+
+  it('follows the controller metrics port', () => {
+    const sb = bridge({ image: 'plexus:1' });
+    const svc = renderService(sb, owner, { metricsPort: 9100 });
+    const sts = renderStatefulSet(sb, renderBridgeConfig(sb), owner, { metricsPort: 9100 });
+    expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 9100, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(sts.spec.template.spec.containers[0]!.ports[0]).toMatchObject({
+      name: 'metrics',
+      containerPort: 9100,
+    });
+  });
+});
+
+describe('serviceDiff', () => {
+  const desired = renderService(bridge(), owner);
+  /** The Service as the API server returns it: allocated and defaulted fields added. */
+  const stored = (): ServiceObject => ({
+    ...structuredClone(desired),
+    metadata: { ...structuredClone(desired.metadata), resourceVersion: '7' },
+    spec: {
+      ...structuredClone(desired.spec),
+      type: 'ClusterIP',
+      clusterIPs: ['None'],
+    },
+  });
+
+  it('is empty for the stored rendering and for labels added by others', () => {
+    expect(serviceDiff(stored(), desired)).toEqual([]);
+    const extra = stored();
+    extra.metadata.labels = { ...extra.metadata.labels, team: 'payments' };
+    expect(serviceDiff(extra, desired)).toEqual([]);
+  });
+
+  it('names each owned field that drifted', () => {
+    const s = stored();
+    s.metadata.labels = { ...s.metadata.labels, 'app.kubernetes.io/component': 'other' };
+    s.spec.selector = { app: 'x' };
+    s.spec.ports = [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }];
+    s.spec.publishNotReadyAddresses = false;
+    s.metadata.ownerReferences = [];
+    expect(serviceDiff(s, desired)).toEqual([
+      'labels',
+      'selector',
+      'ports',
+      'publishNotReadyAddresses',
+      'ownerReferences',
+    ]);
+    const port = stored();
+    port.spec.ports = [{ ...port.spec.ports[0]!, port: 9100 }];
+    expect(serviceDiff(port, desired)).toEqual(['ports']);
+    const selector = stored();
+    selector.spec.selector = { ...selector.spec.selector, extra: 'y' };
+    expect(serviceDiff(selector, desired)).toEqual(['selector']);
+    const adopted = stored();
+    adopted.metadata.ownerReferences = [{ ...owner, uid: 'someone-else' }];
+    expect(serviceDiff(adopted, desired)).toEqual(['ownerReferences']);
   });
 });
