@@ -16,6 +16,7 @@ import {
   Manager,
   PODS,
   SECRETS,
+  SERVICES,
   STREAMBRIDGE_RESOURCE,
   type KubeObject,
 } from '../../../src/operator/index.js';
@@ -25,6 +26,7 @@ import {
   setupStreamBridgeController,
   type ConfigMapObject,
   type EnvVar,
+  type ServiceObject,
   type StatefulSetObject,
 } from '../../../src/operator/streambridge/index.js';
 import { requireService } from '../services.js';
@@ -113,9 +115,10 @@ async function containerEnv(vars: readonly EnvVar[]): Promise<Record<string, str
 
 const getSb = () => env.client.get<StreamBridge>(STREAMBRIDGE_RESOURCE, env.namespace, run);
 const getSts = () => env.client.get<StatefulSetObject>(STATEFULSETS, env.namespace, `${run}-bridge`);
+const getSvc = () => env.client.get<ServiceObject>(SERVICES, env.namespace, `${run}-bridge`);
 
 describe('StreamBridge controller', () => {
-  it('renders ConfigMap and StatefulSet, rolls on spec change, and reports a running bridge on the CR', async () => {
+  it('renders ConfigMap, headless Service and StatefulSet, rolls on spec change, and reports a running bridge on the CR', async () => {
     const ns = env.namespace;
     await env.client.create<SecretObject>(SECRETS, ns, {
       apiVersion: 'v1',
@@ -186,6 +189,32 @@ describe('StreamBridge controller', () => {
     expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true });
     expect(container.volumeMounts).toContainEqual({ name: 'buffer', mountPath: bufferDir });
+    // The headless Service the StatefulSet names: owned, selecting exactly its pods, on the metrics port.
+    const svc = await eventually('Service', getSvc);
+    expect(svc.metadata.name).toBe(sts.spec.serviceName);
+    expect(svc.metadata.ownerReferences).toEqual([expect.objectContaining(owner)]);
+    expect(svc.spec.clusterIP).toBe('None');
+    expect(svc.spec.publishNotReadyAddresses).toBe(true);
+    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+    expect(sts.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    expect(svc.metadata.labels).toMatchObject({ 'app.kubernetes.io/component': 'bridge' });
+    const metricsPort = container.ports.find((p) => p.name === 'metrics');
+    expect(metricsPort).toMatchObject({ containerPort: 9090 });
+    expect(svc.spec.ports).toEqual([
+      expect.objectContaining({ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' }),
+    ]);
+    // A changed selector is put back by a replace the API server accepts (clusterIP kept).
+    await env.client.mergePatch(SERVICES, ns, svc.metadata.name, { spec: { selector: { app: 'other' } } });
+    const restored = await eventually('Service selector restored', async () => {
+      const s = await getSvc();
+      return s &&
+        s.metadata.resourceVersion !== svc.metadata.resourceVersion &&
+        s.spec.selector?.app === undefined
+        ? s
+        : undefined;
+    });
+    expect(restored.spec.selector).toEqual(sts.spec.selector.matchLabels);
+    expect(restored.spec.clusterIP).toBe('None');
     const cm = await eventually('ConfigMap', () =>
       env.client.get<ConfigMapObject>(CONFIGMAPS, ns, `${run}-bridge-config`),
     );
@@ -330,5 +359,6 @@ describe('StreamBridge controller', () => {
     expect(failed.status?.message).toContain('spec.source.credentialsSecretRef is required for rabbitmq');
     expect(failed.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('InvalidSpec');
     expect(await env.client.get(STATEFULSETS, ns, `${name}-bridge`)).toBeUndefined();
+    expect(await env.client.get(SERVICES, ns, `${name}-bridge`)).toBeUndefined();
   });
 });
