@@ -87,3 +87,47 @@ describe('helm chart', () => {
     }
   });
 });
+
+describe('runtime dependencies', () => {
+  // The image installs `dependencies` only (npm ci --omit=dev): everything src/ imports at run time must be there.
+  const pkg = JSON.parse(read('package.json')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const files = (dir: string): string[] =>
+    fs
+      .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+      .flatMap((e) =>
+        e.isDirectory()
+          ? files(path.join(dir, e.name))
+          : e.name.endsWith('.ts')
+            ? [path.join(dir, e.name)]
+            : [],
+      );
+  const packageOf = (spec: string): string =>
+    spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+
+  it('every package src/ imports (statically or dynamically, not type-only) is a production dependency', () => {
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    for (const f of files('src')) {
+      const text = read(f);
+      const specs = [
+        ...[...text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^'.][^']*)'/gms)].map((m) => m[1]!),
+        ...[...text.matchAll(/^import\s+'([^'.][^']*)'/gm)].map((m) => m[1]!),
+        ...[...text.matchAll(/(?<![\w.])import\(\s*'([^'.][^']*)'\s*\)/g)].map((m) => m[1]!),
+        ...[...text.matchAll(/^export\s+(?!type\s)[^;]*?from\s+'([^'.][^']*)'/gms)].map((m) => m[1]!),
+      ];
+      for (const spec of specs) {
+        if (spec.startsWith('node:')) continue;
+        const name = packageOf(spec);
+        seen.add(name);
+        if (!(name in pkg.dependencies)) missing.push(`${f}: ${spec}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    // the scan sees the imports (static, and the AWS SDK's dynamic one)
+    for (const name of ['amqplib', 'cassandra-driver', '@kubernetes/client-node', '@aws-sdk/client-s3'])
+      expect(seen).toContain(name);
+  });
+});
