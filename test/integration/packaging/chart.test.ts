@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import type { StreamBridge } from '../../../src/api/index.js';
+import { renderService } from '../../../src/operator/streambridge/index.js';
 import { requireService } from '../services.js';
 import { APPLY, FIELD_MANAGER, docs, kubeRequest, type Obj } from './kube.js';
 
@@ -47,7 +49,10 @@ const NON_DEFAULT_VALUES = {
     },
     s3: { existingSecret: 'my-s3' },
   },
-  metrics: { serviceMonitor: { enabled: true } },
+  metrics: {
+    serviceMonitor: { enabled: true },
+    bridgeServiceMonitor: { enabled: true, labels: { release: 'prom' } },
+  },
 };
 const NON_DEFAULT_FILE = path.join(tmp, 'non-default-values.yaml');
 fs.writeFileSync(NON_DEFAULT_FILE, stringify(NON_DEFAULT_VALUES));
@@ -280,7 +285,7 @@ describe('packaging: helm chart and install manifests', () => {
   );
 
   it(
-    'renders non-default values: 2 replicas, namespaced RBAC, created Secrets, ServiceMonitor',
+    'renders non-default values: 2 replicas, namespaced RBAC, created Secrets, ServiceMonitors',
     async () => {
       const objs = await template(...nonDefault);
       const byKind = (k: string) => objs.filter((o) => o.kind === k);
@@ -319,7 +324,30 @@ describe('packaging: helm chart and install manifests', () => {
         PLEXUS_IMAGE: 'registry.example.com/plexus:1.2.3',
         PLEXUS_LOG_LEVEL: 'debug',
       });
-      expect(byKind('ServiceMonitor')).toHaveLength(1);
+      expect(
+        byKind('ServiceMonitor')
+          .map((o) => o.metadata?.name)
+          .sort(),
+      ).toEqual(['plexus-bridges', 'plexus-controller']);
+      // The bridges' ServiceMonitor selects the headless Service the controller renders for each bridge.
+      const bridgeMonitor = byKind('ServiceMonitor').find((o) => o.metadata?.name === 'plexus-bridges');
+      const bridge = { metadata: { name: 'orders', namespace: dataNs } } as StreamBridge;
+      const service = renderService(bridge, {
+        apiVersion: 'plexus.dev/v1alpha1',
+        kind: 'StreamBridge',
+        name: 'orders',
+        uid: 'u',
+        controller: true,
+      });
+      expect(bridgeMonitor?.metadata?.labels).toMatchObject({ release: 'prom' });
+      expect(bridgeMonitor?.spec).toMatchObject({
+        namespaceSelector: { matchNames: [dataNs] },
+        endpoints: [{ port: service.spec.ports[0]?.name, path: '/metrics' }],
+      });
+      const matchLabels = (bridgeMonitor?.spec as { selector: { matchLabels: Record<string, string> } })
+        .selector.matchLabels;
+      expect(Object.keys(matchLabels).length).toBeGreaterThan(0);
+      expect(service.metadata.labels).toMatchObject(matchLabels);
       expect(podSpecs(objs).flatMap((p) => restrictedViolations(p.where, p.spec))).toEqual([]);
       expect(wildcardRules(objs)).toEqual([]);
       // The harness has no Prometheus Operator CRDs: every other object goes to the API server.
@@ -383,6 +411,7 @@ describe('packaging: helm chart and install manifests', () => {
     ['connections.rabbitmq.url=http://rabbit:5672', /url/],
     ['connections.s3.accessKeyId=AKIA', /secretAccessKey/],
     ['image.pullPolicy=Sometimes', /pullPolicy/],
+    ['metrics.bridgeServiceMonitor.interval=5', /bridgeServiceMonitor/],
     ['workloadNamespaces[0]=Not_A_Namespace', /workloadNamespaces/],
     ['unknownKey=1', /unknownKey|additional/],
   ])(

@@ -98,7 +98,7 @@ describe('packaging: the controller under the chart RBAC', () => {
   }, TIMEOUT);
 
   it(
-    'reconciles a DataRun and a StreamBridge from creation to deletion with only the chart permissions',
+    'reconciles a DataRun and a StreamBridge (ConfigMap, Service, StatefulSet) from creation to deletion with only the chart permissions',
     async () => {
       try {
         await scenario();
@@ -292,6 +292,47 @@ describe('packaging: the controller under the chart RBAC', () => {
         120_000,
       );
       expect(sts.metadata.name).toContain(bridgeName);
+      // Its headless Service (services: get, create), named by the StatefulSet.
+      const svcRes = await eventually(
+        'Service of the StreamBridge',
+        async () => {
+          const res = await kubeRequest(
+            kc,
+            'GET',
+            `/api/v1/namespaces/${dataNs}/services/${sts.metadata.name}`,
+          );
+          return res.status === 200 ? res : undefined;
+        },
+        60_000,
+      );
+      const svc = JSON.parse(svcRes.body) as {
+        metadata: { ownerReferences?: { kind: string; name: string }[] };
+        spec: { clusterIP?: string };
+      };
+      expect(svc.spec.clusterIP).toBe('None');
+      expect(svc.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'StreamBridge', name: bridgeName }),
+      ]);
+      // An edited selector is put back (services: update) within a poll interval.
+      const svcPath = `/api/v1/namespaces/${dataNs}/services/${sts.metadata.name}`;
+      const patched = await kubeRequest(
+        kc,
+        'PATCH',
+        svcPath,
+        { spec: { selector: { app: 'other' } } },
+        'application/merge-patch+json',
+      );
+      expect(patched.status).toBe(200);
+      await eventually(
+        'Service selector restored',
+        async () => {
+          const cur = JSON.parse((await kubeRequest(kc, 'GET', svcPath)).body) as {
+            spec: { selector?: Record<string, string> };
+          };
+          return cur.spec.selector && !('app' in cur.spec.selector) ? true : undefined;
+        },
+        60_000,
+      );
       expect((await kubeRequest(kc, 'DELETE', bridgePath)).status).toBeLessThan(300);
       await eventually(
         'StreamBridge deleted',
