@@ -1,8 +1,8 @@
 /**
  * The StreamBridge controller: renders each bridge into an owned ConfigMap, headless Service and
  * StatefulSet, scrapes the bridge pods' `/status` snapshots and writes the StreamBridge status (through the
- * status subresource, at a bounded rate). Pods never write the resource. Deletion is left to owner references (garbage collection):
- * nothing outside Kubernetes belongs to a bridge, so there is no finalizer.
+ * status subresource, at a bounded rate). Pods never write the resource. Deletion is left to owner
+ * references (garbage collection): nothing outside Kubernetes belongs to a bridge, so there is no finalizer.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
