@@ -239,8 +239,9 @@ export class UrlIo {
 
   /** The S3 client (created on first use, loading the AWS SDK). */
   async s3(): Promise<S3Client> {
+    const { S3Client } = (await loadAwsSdk()).s3;
+    // checked after the await: concurrent first calls share one client
     if (!this.s3Client) {
-      const { S3Client } = (await loadAwsSdk()).s3;
       const s = this.s3Settings;
       const config: S3ClientConfig = {
         region: s.region ?? 'us-east-1',
