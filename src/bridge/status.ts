@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../errors/index.js';
 import type { Clock } from './clock.js';
 import type { BridgeMetricSet } from './metrics.js';
@@ -38,6 +39,13 @@ export interface BridgeCounters {
 /** The snapshot the controller gathers from a bridge pod (and `plexus bridge` logs on exit). */
 export interface BridgeStatus {
   bridge: string;
+  /**
+   * Random id (12 hex digits) of this bridge's life: the counters count from zero for each instance, so a
+   * reader comparing snapshots sees a restart (crash, roll, eviction) as a new instance.
+   */
+  instance: string;
+  /** When this instance started counting (ISO time; for `plexus bridge`, when the process started). */
+  startedAt: string;
   phase: BridgePhase;
   source: SideStatus & { lastMessageTime?: string };
   sink: SideStatus & { lastWriteTime?: string };
@@ -57,6 +65,9 @@ const BUFFER_PRESSURE = 0.8;
  * Conditions change `lastTransitionTime` only when their status flips.
  */
 export class BridgeState {
+  /** See BridgeStatus.instance and startedAt. */
+  readonly instance = randomBytes(6).toString('hex');
+  readonly startedAt: string;
   private phase: BridgePhase = 'Starting';
   private readonly sides: Record<Side, SideStatus>;
   private readonly counters: BridgeCounters = {
@@ -103,6 +114,7 @@ export class BridgeState {
     for (const side of ['source', 'sink'] as const) this.metrics.connected.set({ bridge, side }, 0);
     this.metrics.inFlight.set({ bridge }, 0);
     this.progressAt = clock.now();
+    this.startedAt = new Date(this.progressAt).toISOString();
     this.refreshConditions();
   }
 
@@ -240,6 +252,8 @@ export class BridgeState {
     const phase = this.phase === 'Running' && !this.isReady() ? 'Degraded' : this.phase;
     const out: BridgeStatus = {
       bridge: this.bridge,
+      instance: this.instance,
+      startedAt: this.startedAt,
       phase,
       source: { ...this.sides.source },
       sink: { ...this.sides.sink },

@@ -70,9 +70,11 @@ function bridge(generation = 1, maxInFlight?: number): StreamBridge {
   };
 }
 
-function report(delivered: number, connected = true): BridgeStatus {
+function report(delivered: number, connected = true, instance = 'a1b2c3d4e5f6'): BridgeStatus {
   return {
     bridge: 'orders',
+    instance,
+    startedAt: '2026-01-01T00:00:00.000Z',
     phase: 'Running',
     source: { type: 'rabbitmq', connected, reason: connected ? 'Connected' : 'Unreachable', message: 'm' },
     sink: { type: 'stdio', connected: true, reason: 'Connected', message: 'connected' },

@@ -8,6 +8,8 @@ function report(over: Partial<BridgeStatus> = {}, connected = { source: true, si
   const ready = connected.source && connected.sink;
   return {
     bridge: 'orders',
+    instance: 'aaaaaaaaaaaa',
+    startedAt: '2026-01-01T00:00:00.000Z',
     phase: 'Running',
     source: {
       type: 'rabbitmq',
