@@ -209,9 +209,44 @@ export const BridgeCounters = Type.Object(
     retries: counter('Delivery attempts retried.'),
     reconnects: counter('Connections re-established (source and sink).'),
   },
-  { additionalProperties: false, description: 'Cumulative counters, summed over replicas.' },
+  {
+    additionalProperties: false,
+    description:
+      'Counters over the life of the bridge. received, delivered, retries and reconnects are monotonic totals: ' +
+      'each report adds what its pod counted since the report before (a restarted pod, seen by a new ' +
+      'instance in pods, adds its whole new count), so they survive pod and controller restarts. ' +
+      'bufferedBytes and bufferedFiles are sums over the current reports.',
+  },
 );
 export type BridgeCounters = Static<typeof BridgeCounters>;
+
+/** Bound of status.pods (spec.replicas is at most 64). */
+export const MAX_BRIDGE_POD_STATUSES = 64;
+
+export const BridgePodCounts = Type.Object(
+  {
+    name: Type.String({ description: 'Pod name.', minLength: 1, maxLength: 253 }),
+    instance: Type.Optional(
+      Type.String({
+        description:
+          'Random id of the bridge process the counts come from (a new one on every restart); absent when the bridge reports none (an older bridge image).',
+        minLength: 1,
+        maxLength: 64,
+      }),
+    ),
+    startedAt: Type.Optional(DateTime('When that bridge process started.')),
+    received: counter('Messages that process received, as of lastReportTime.'),
+    delivered: counter('Messages that process delivered, as of lastReportTime.'),
+    retries: counter('Delivery attempts that process retried, as of lastReportTime.'),
+    reconnects: counter('Connections that process re-established, as of lastReportTime.'),
+    lastReportTime: DateTime('When the controller took the report these counts come from.'),
+  },
+  {
+    additionalProperties: false,
+    description: "One bridge pod's counts as already added into counters (the base of the next difference).",
+  },
+);
+export type BridgePodCounts = Static<typeof BridgePodCounts>;
 
 export const StreamBridgeStatus = Type.Object(
   {
@@ -221,6 +256,16 @@ export const StreamBridgeStatus = Type.Object(
     observedGeneration: Type.Optional(counter('metadata.generation this status reflects.')),
     conditions: Type.Optional(Conditions(STREAMBRIDGE_CONDITION_TYPES)),
     counters: Type.Optional(BridgeCounters),
+    pods: Type.Optional(
+      Type.Array(BridgePodCounts, {
+        description:
+          `Per bridge pod (at most ${MAX_BRIDGE_POD_STATUSES}, by name): the process instance and its counts ` +
+          'last added into counters. A pod that is gone is dropped (its counts stay in the totals).',
+        maxItems: MAX_BRIDGE_POD_STATUSES,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      } satisfies KubeSchemaOptions),
+    ),
     lastDeliveryTime: Type.Optional(DateTime('When the sink last confirmed a message.')),
     message: Type.Optional(
       Type.String({
