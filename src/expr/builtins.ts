@@ -17,6 +17,7 @@ import {
   goTimeFormat,
   goTimeParse,
   goTimeString,
+  LONG_MONTH_NAMES,
   parseGoDecimal,
   parseGoFloat,
   parseGoInt,
@@ -497,20 +498,7 @@ export const BUILTINS: ReadonlyMap<string, BuiltinDef> = new Map<string, Builtin
 export function moduleConstant(pkg: string, name: string): { type: ExprType; value: Rt } | undefined {
   if (pkg !== 'time') return undefined;
   if (name === 'UTC') return { type: 'location', value: GoLocation.UTC };
-  const m = [
-    'January',
-    'February',
-    'March',
-    'April',
-    'May',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December',
-  ].indexOf(name);
+  const m = LONG_MONTH_NAMES.indexOf(name);
   return m >= 0 ? { type: 'month', value: m + 1 } : undefined;
 }
 

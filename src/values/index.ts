@@ -58,6 +58,7 @@ export {
   goTimeParse,
   goTimeString,
   isLeap,
+  LONG_MONTH_NAMES,
   microsSinceYear1,
   wallClock,
 } from './gotime.js';

@@ -573,6 +573,19 @@ function plan(format: string): readonly PlanStep[] | null {
 }
 
 /** Go's fmt.Sprintf(format, args...). */
+/** Go's `%!(EXTRA type=value, …)` for the arguments the format did not use. */
+function appendExtra(p: Printer, args: readonly FmtArg[], from: number): void {
+  p.f = newFlags();
+  p.buf += '%!(EXTRA ';
+  for (let k = from; k < args.length; k++) {
+    if (k > from) p.buf += ', ';
+    const a = args[k] as FmtArg;
+    p.buf += goTypeName(a) + '=';
+    p.printArg(a, 'v');
+  }
+  p.buf += ')';
+}
+
 export function goSprintf(format: string, args: readonly FmtArg[]): string {
   const steps = plan(format);
   if (steps === null) return goSprintfGeneral(format, args);
@@ -597,15 +610,7 @@ export function goSprintf(format: string, args: readonly FmtArg[]): string {
     }
   }
   if (argNum < args.length) {
-    p.f = newFlags();
-    p.buf += '%!(EXTRA ';
-    for (let k = argNum; k < args.length; k++) {
-      if (k > argNum) p.buf += ', ';
-      const a = args[k] as FmtArg;
-      p.buf += goTypeName(a) + '=';
-      p.printArg(a, 'v');
-    }
-    p.buf += ')';
+    appendExtra(p, args, argNum);
   }
   return p.buf;
 }
@@ -762,15 +767,7 @@ export function goSprintfGeneral(format: string, args: readonly FmtArg[]): strin
   }
 
   if (!p.reordered && argNum < args.length) {
-    p.f = newFlags();
-    p.buf += '%!(EXTRA ';
-    for (let k = argNum; k < args.length; k++) {
-      if (k > argNum) p.buf += ', ';
-      const a = args[k] as FmtArg;
-      p.buf += goTypeName(a) + '=';
-      p.printArg(a, 'v');
-    }
-    p.buf += ')';
+    appendExtra(p, args, argNum);
   }
   return p.buf;
 }
