@@ -107,6 +107,8 @@ export function httpStatusScraper(defaultPort: number, timeoutMs: number): Statu
 interface PodMemory {
   report: BridgeStatus;
   at: number;
+  /** The last report of the pod's previous bridge process (its container restarted), if one was seen. */
+  prior?: { report: BridgeStatus; reportedAt: number };
 }
 
 /** Reconciles StreamBridges. `reconcile` is the Reconciler a Controller runs. */
@@ -363,26 +365,39 @@ export class StreamBridgeReconciler {
     }
   }
 
-  /** Scrapes every running pod of the bridge; remembers the last good report per pod. */
+  /**
+   * Scrapes every running pod of the bridge; remembers the last good report per pod, and the last report of
+   * the pod's previous bridge process when a report names a new instance. Pods on their way out (being
+   * deleted, Succeeded, Failed) are reported as finished: a draining pod is still scraped, and their counts
+   * still go into the totals.
+   */
   private async gatherReports(sb: StreamBridge, signal: AbortSignal): Promise<PodReport[]> {
     const ns = sb.metadata.namespace ?? 'default';
     const list = await this.opts.client.list<PodObject>(PODS, {
       namespace: ns,
       labelSelector: podSelector(sb),
     });
-    const pods = list.items.filter(
-      (p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
-    );
+    const pods = list.items;
     this.forget(ns, sb.metadata.name, new Set(pods.map((p) => p.metadata.uid ?? p.metadata.name)));
     return Promise.all(
       pods.map(async (pod): Promise<PodReport> => {
         const memKey = `${ns}/${sb.metadata.name}/${pod.metadata.uid ?? pod.metadata.name}`;
         const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+        const finished =
+          pod.metadata.deletionTimestamp !== undefined ||
+          pod.status?.phase === 'Succeeded' ||
+          pod.status?.phase === 'Failed';
         let scrapeError: string | undefined;
         if (pod.status?.phase === 'Running' && pod.status.podIP) {
           try {
             const report = await this.scraper(pod, signal);
-            this.reports.set(memKey, { report, at: this.clock.now() });
+            const at = this.clock.now();
+            const before = this.reports.get(memKey);
+            const prior =
+              before && before.report.instance !== report.instance
+                ? { report: before.report, reportedAt: before.at }
+                : before?.prior;
+            this.reports.set(memKey, { report, at, ...(prior ? { prior } : {}) });
           } catch (err) {
             scrapeError = `status not reachable: ${errorMessage(err)}`;
           }
@@ -394,7 +409,9 @@ export class StreamBridgeReconciler {
           pod: pod.metadata.name,
           ready,
           ...(mem ? { report: mem.report, reportedAt: mem.at } : {}),
+          ...(mem?.prior ? { priorLife: mem.prior } : {}),
           ...(scrapeError ? { scrapeError } : {}),
+          ...(finished ? { finished } : {}),
         };
       }),
     );

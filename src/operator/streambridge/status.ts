@@ -3,7 +3,12 @@
  * workload to the StreamBridge status. Pure: the reconciler passes in what it observed and the time.
  */
 import type { BridgeStatus } from '../../bridge/index.js';
-import type { Condition, StreamBridgeStatus } from '../../api/index.js';
+import {
+  MAX_BRIDGE_POD_STATUSES,
+  type BridgePodCounts,
+  type Condition,
+  type StreamBridgeStatus,
+} from '../../api/index.js';
 import { jsonEqual, setConditions, truncate, type ConditionUpdate } from '../conditions.js';
 
 /** What the controller knows about one bridge pod. */
@@ -17,6 +22,17 @@ export interface PodReport {
   reportedAt?: number;
   /** Why the last scrape failed, if it did. */
   scrapeError?: string;
+  /**
+   * The last report the controller took from this pod's previous bridge process (another instance, e.g. a
+   * restarted container), when `report` comes from a new one: what that process counted after the last
+   * status write still goes into the totals before the new life is added.
+   */
+  priorLife?: { report: BridgeStatus; reportedAt: number };
+  /**
+   * The pod is on its way out (being deleted, or Succeeded/Failed): its reports still count into the
+   * totals (a pod that drains during a roll keeps delivering), nothing else about it enters the status.
+   */
+  finished?: boolean;
 }
 
 export interface StatusInput {
@@ -80,30 +96,187 @@ function sum(reports: readonly BridgeStatus[], f: (r: BridgeStatus) => number): 
   return reports.reduce((acc, r) => acc + f(r), 0);
 }
 
+/** The counters that are monotonic totals on the resource (the others are gauges). */
+export const TOTAL_COUNTERS = ['received', 'delivered', 'retries', 'reconnects'] as const;
+type TotalName = (typeof TOTAL_COUNTERS)[number];
+type Totals = Record<TotalName, number>;
+
+const zeroTotals = (): Totals => ({ received: 0, delivered: 0, retries: 0, reconnects: 0 });
+
+/** A count as the schema takes it: a non-negative integer (anything else in a report counts as 0). */
+function count(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/** Which life of a bridge process a report comes from (a report of an older bridge may carry neither). */
+function lifeOf(r: BridgeStatus): { instance?: string; startedAt?: string } {
+  const out: { instance?: string; startedAt?: string } = {};
+  const instance: unknown = r.instance;
+  if (typeof instance === 'string' && instance.length > 0) out.instance = instance.slice(0, 64);
+  const started = typeof r.startedAt === 'string' ? Date.parse(r.startedAt) : NaN;
+  if (Number.isFinite(started)) out.startedAt = new Date(started).toISOString();
+  return out;
+}
+
+function countsOf(r: BridgeStatus): Totals {
+  const c = r.counters;
+  return {
+    received: count(c.received),
+    delivered: count(c.delivered),
+    retries: count(c.retries),
+    reconnects: count(c.reconnects),
+  };
+}
+
+/** Pod names in StatefulSet order (bridge-2 before bridge-10). */
+const byName = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
+/** One report taken at `reportedAt`. */
+interface Taken {
+  report: BridgeStatus;
+  reportedAt: number;
+}
+
+/**
+ * Adds one report to a pod's entry: the new entry and what it adds to the totals. Same instance: the
+ * difference since the entry (a counter that went down means the process restarted without saying so:
+ * the whole report is a new life); another instance, or no entry: the whole report. A report that is not
+ * newer than the entry, or comes from a life that started before the entry's, adds nothing.
+ */
+function absorb(
+  name: string,
+  entry: BridgePodCounts | undefined,
+  taken: Taken,
+): { entry: BridgePodCounts; delta: Totals } | undefined {
+  const life = lifeOf(taken.report);
+  const current = countsOf(taken.report);
+  if (entry) {
+    if (taken.reportedAt <= Date.parse(entry.lastReportTime)) return undefined;
+    if (
+      life.instance !== entry.instance &&
+      life.startedAt !== undefined &&
+      entry.startedAt !== undefined &&
+      Date.parse(life.startedAt) < Date.parse(entry.startedAt)
+    ) {
+      return undefined;
+    }
+  }
+  const sameLife =
+    entry !== undefined &&
+    entry.instance === life.instance &&
+    TOTAL_COUNTERS.every((k) => current[k] >= entry[k]);
+  const delta = zeroTotals();
+  for (const k of TOTAL_COUNTERS) delta[k] = sameLife ? current[k] - entry[k] : current[k];
+  return {
+    entry: { name, ...life, ...current, lastReportTime: new Date(taken.reportedAt).toISOString() },
+    delta,
+  };
+}
+
+function taken(p: PodReport): Taken | undefined {
+  return p.report && p.reportedAt !== undefined ? { report: p.report, reportedAt: p.reportedAt } : undefined;
+}
+
+/** One PodReport per pod name (a running pod over a finished one of the same name), the first 64 by name. */
+function tracked(pods: readonly PodReport[]): PodReport[] {
+  const byPod = new Map<string, PodReport>();
+  for (const p of pods) {
+    const seen = byPod.get(p.pod);
+    if (!seen || (seen.finished && !p.finished)) byPod.set(p.pod, p);
+  }
+  return [...byPod.values()].sort((a, b) => byName(a.pod, b.pod)).slice(0, MAX_BRIDGE_POD_STATUSES);
+}
+
+/**
+ * The monotonic totals and the per-pod entries (`status.pods`) they rest on.
+ *
+ * With `previous.pods`: the previous totals plus what each pod counted since its entry (see absorb; a prior
+ * life is added only onto an entry of that same life, so it is never counted twice). A pod without a newer
+ * report keeps its entry; a pod gone from `pods` is dropped, its counts stay in the totals.
+ *
+ * Without (the first status, or one written before per-pod entries existed): the larger of the previous
+ * totals and the sums of the reports, so nothing goes backwards. Entries start from those reports; while a
+ * pod that may be in earlier totals has no report yet, no entries are written (`pods` stays absent), since
+ * that pod's whole count would otherwise be added a second time later.
+ */
+function tally(
+  pods: readonly PodReport[],
+  previous: StreamBridgeStatus | undefined,
+): { totals: Totals; entries: BridgePodCounts[] | undefined } {
+  const totals = zeroTotals();
+  for (const k of TOTAL_COUNTERS) totals[k] = count(previous?.counters?.[k]);
+  const list = tracked(pods);
+
+  if (previous?.pods === undefined) {
+    const sums = zeroTotals();
+    const entries: BridgePodCounts[] = [];
+    for (const p of list) {
+      const t = taken(p);
+      if (!t) continue;
+      const added = absorb(p.pod, undefined, t)!;
+      entries.push(added.entry);
+      for (const k of TOTAL_COUNTERS) sums[k] += added.delta[k];
+    }
+    const unattributed = TOTAL_COUNTERS.some((k) => totals[k] > 0);
+    for (const k of TOTAL_COUNTERS) totals[k] = Math.max(totals[k], sums[k]);
+    const complete = !unattributed || list.every((p) => taken(p) !== undefined);
+    return { totals, entries: complete ? entries : undefined };
+  }
+
+  const before = new Map(previous.pods.map((e) => [e.name, e]));
+  const entries: BridgePodCounts[] = [];
+  for (const p of list) {
+    let entry = before.get(p.pod);
+    if (p.priorLife && entry?.instance !== undefined) {
+      const prior = p.priorLife;
+      if (lifeOf(prior.report).instance === entry.instance) {
+        const added = absorb(p.pod, entry, prior);
+        if (added) {
+          entry = added.entry;
+          for (const k of TOTAL_COUNTERS) totals[k] += added.delta[k];
+        }
+      }
+    }
+    const t = taken(p);
+    const added = t ? absorb(p.pod, entry, t) : undefined;
+    if (added) {
+      entry = added.entry;
+      for (const k of TOTAL_COUNTERS) totals[k] += added.delta[k];
+    }
+    if (entry) entries.push(entry);
+  }
+  return { totals, entries };
+}
+
 /**
  * The new status:
  * - Failed: the spec cannot run (specError) or a pod reports phase Failed;
  * - Pending: no pod has reported yet (starting);
  * - Running: every desired replica reports fresh and Ready;
  * - Degraded: anything else (a replica missing, a connection down, a report stale).
- * Counters are the sums over the pods' latest reports (each report is cumulative since its process started).
+ * Counters: received, delivered, retries and reconnects are monotonic totals kept across pod and controller
+ * restarts with the per-pod entries in `pods` (see tally); bufferedBytes and bufferedFiles are the sums over
+ * the pods' latest reports (gauges).
  */
 export function reduceStatus(input: StatusInput): StreamBridgeStatus {
   const { generation, now, previous } = input;
   const staleAfter = input.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const prevConditions = previous?.conditions as Condition[] | undefined;
-  const withReport = input.pods.filter((p) => p.report !== undefined);
+  const { totals, entries } = tally(input.pods, previous);
+  // Pods on their way out count into the totals only.
+  const pods = input.pods.filter((p) => !p.finished);
+  const withReport = pods.filter((p) => p.report !== undefined);
   const fresh = withReport.filter((p) => p.reportedAt !== undefined && now - p.reportedAt <= staleAfter);
   const stale = withReport.filter((p) => !fresh.includes(p));
   const reports = withReport.map((p) => p.report!);
 
   const counters = {
-    received: sum(reports, (r) => r.counters.received),
-    delivered: sum(reports, (r) => r.counters.delivered),
-    bufferedBytes: sum(reports, (r) => r.buffer?.bytes ?? 0),
-    bufferedFiles: sum(reports, (r) => r.buffer?.files ?? 0),
-    retries: sum(reports, (r) => r.counters.retries),
-    reconnects: sum(reports, (r) => r.counters.reconnects),
+    received: totals.received,
+    delivered: totals.delivered,
+    bufferedBytes: sum(reports, (r) => count(r.buffer?.bytes)),
+    bufferedFiles: sum(reports, (r) => count(r.buffer?.files)),
+    retries: totals.retries,
+    reconnects: totals.reconnects,
   };
   const deliveries = reports.map((r) => r.lastDeliveryTime).filter((t): t is string => t !== undefined);
   const lastDeliveryTime =
@@ -128,7 +301,9 @@ export function reduceStatus(input: StatusInput): StreamBridgeStatus {
         ],
         now,
       ),
+      // Nothing was scraped: totals and entries stay as they are.
       ...(previous?.counters ? { counters: previous.counters } : {}),
+      ...(previous?.pods ? { pods: previous.pods } : {}),
       ...(previous?.lastDeliveryTime ? { lastDeliveryTime: previous.lastDeliveryTime } : {}),
       message: truncate(input.specError, 1024),
     };
@@ -158,7 +333,7 @@ export function reduceStatus(input: StatusInput): StreamBridgeStatus {
     const notReady = p.report!.conditions.find((c) => c.type === 'Ready' && c.status !== 'True');
     if (notReady && p.report!.phase !== 'Failed') problems.push(`${p.pod}: ${notReady.message}`);
   }
-  for (const p of input.pods) {
+  for (const p of pods) {
     if (p.report === undefined && p.scrapeError) problems.push(`${p.pod}: ${p.scrapeError}`);
   }
 
@@ -211,21 +386,40 @@ export function reduceStatus(input: StatusInput): StreamBridgeStatus {
     observedGeneration: generation,
     conditions: setConditions(prevConditions, [source, sink, ready], now),
     counters,
+    // Written also when empty: an absent list means totals not (yet) attributed to pods.
+    ...(entries ? { pods: entries } : {}),
     ...(lastDeliveryTime ? { lastDeliveryTime } : {}),
     ...(message ? { message: truncate(message, 1024) } : {}),
   };
 }
 
-/** The status without what changes on every message (counters, last delivery time). */
+/** The status without what changes on every message (counters, per-pod counts, last delivery time). */
 function shape(status: StreamBridgeStatus | undefined): unknown {
   if (!status) return undefined;
-  const { counters: _c, lastDeliveryTime: _l, ...rest } = status;
+  const { counters: _c, pods: _p, lastDeliveryTime: _l, ...rest } = status;
   return rest;
 }
 
+/** What moves with the messages: counters, last delivery time, per-pod counts (not their report times). */
+function tallies(status: StreamBridgeStatus | undefined): unknown {
+  return {
+    counters: status?.counters,
+    lastDeliveryTime: status?.lastDeliveryTime,
+    pods: status?.pods?.map(({ lastReportTime: _t, ...counts }) => counts),
+  };
+}
+
+/** A pod whose entry now names another bridge process (it restarted). */
+function newLife(current: StreamBridgeStatus | undefined, next: StreamBridgeStatus): boolean {
+  const before = new Map((current?.pods ?? []).map((e) => [e.name, e.instance]));
+  return (next.pods ?? []).some((e) => before.has(e.name) && before.get(e.name) !== e.instance);
+}
+
 /**
- * Whether a status write must go out now: phase, conditions, message or generation changed (always), or only
- * counters changed and `minIntervalMs` passed since the last write (bounded write rate).
+ * Whether a status write must go out now: phase, conditions, message or generation changed, or a pod's
+ * bridge process restarted (always); or only counters (totals, per-pod counts, last delivery time) changed
+ * and `minIntervalMs` passed since the last write (bounded write rate). A change of report times alone is
+ * not written: an entry with an older report time but the same counts adds the same to the totals.
  */
 export function shouldWrite(
   current: StreamBridgeStatus | undefined,
@@ -235,7 +429,7 @@ export function shouldWrite(
   minIntervalMs: number,
 ): boolean {
   if (!jsonEqual(shape(current), shape(next))) return true;
-  if (jsonEqual(current?.counters, next.counters) && current?.lastDeliveryTime === next.lastDeliveryTime)
-    return false;
+  if (newLife(current, next)) return true;
+  if (jsonEqual(tallies(current), tallies(next))) return false;
   return lastWriteMs === undefined || now - lastWriteMs >= minIntervalMs;
 }
