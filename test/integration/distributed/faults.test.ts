@@ -243,7 +243,7 @@ describe('distributed mode under faults', () => {
         const lookupsDone = history.filter(
           (h) => h.node.startsWith('order_') && h.status === NodeStatus.Success,
         ).length;
-        if (lookupsDone >= 3) break;
+        if (lookupsDone >= 1) break;
         if (Date.now() > until) throw new Error('the lookup nodes did not start within 120 s');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -257,9 +257,14 @@ describe('distributed mode under faults', () => {
       if (res.code !== 0) dumpLogs(workers);
       expectOk(res, 'plexus status --wait');
       expect(res.stdout).toMatch(/: succeeded/);
-      const logs = workers.map((w) => w.log()).join('\n');
-      expect(logs).toContain('RabbitMQ connection lost; reconnecting');
-      expect(logs).toContain('consuming again');
+      // The run may complete before the workers are back (batches in flight need no broker); every worker
+      // must still resume consuming once the broker is up again.
+      for (const w of workers) expect(w.log()).toContain('RabbitMQ connection lost; reconnecting');
+      const resumeBy = Date.now() + 60_000;
+      while (workers.some((w) => !w.log().includes('consuming again')) && Date.now() < resumeBy) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      for (const w of workers) expect(w.log()).toContain('consuming again');
       expect(await tableCounts(store, ks, lk.tables)).toEqual(lk.reference);
       expectOutputs(lk.s.out);
     } finally {
