@@ -237,6 +237,102 @@ describe('StreamBridgeReconciler', () => {
     );
   });
 
+  it('keeps counters monotonic through a container restart and a roll of the bridge pod', async () => {
+    const kube = new MergeKube();
+    const clock = new ManualClock();
+    let next: BridgeStatus | Error = report(0);
+    const reconciler = new StreamBridgeReconciler({
+      client: kube,
+      clock,
+      pollIntervalMs: 1000,
+      minStatusIntervalMs: 10_000,
+      staleAfterMs: 5000,
+      scraper: async () => {
+        if (next instanceof Error) throw next;
+        return next;
+      },
+    });
+    const req = {
+      namespace: NS,
+      name: 'orders',
+      key: `${NS}/orders`,
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+    };
+    const status = async () => (await kube.get<StreamBridge>(STREAMBRIDGE_RESOURCE, NS, 'orders'))?.status;
+    kube.put(STREAMBRIDGE_RESOURCE, bridge());
+    kube.put(SECRETS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'rabbit', namespace: NS },
+      data: { url: Buffer.from('amqp://a').toString('base64') },
+    } as KubeObject);
+    const podObject = (uid: string, deleting = false): PodObject =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'orders-bridge-0',
+          namespace: NS,
+          uid,
+          labels: { 'plexus.dev/bridge': 'orders' },
+          ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:30Z' } : {}),
+        },
+        status: { phase: 'Running', podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] },
+      }) as PodObject;
+    kube.put(PODS, podObject('p1'));
+    next = report(100, true, 'life1');
+    await reconciler.reconcile(req);
+    expect(await status()).toMatchObject({
+      phase: 'Running',
+      counters: { delivered: 100 },
+      pods: [{ name: 'orders-bridge-0', instance: 'life1', delivered: 100 }],
+    });
+
+    // The process delivers 20 more: seen, but the counter-only write waits for the interval.
+    await clock.advance(1000);
+    next = report(120, true, 'life1');
+    await reconciler.reconcile(req);
+    expect((await status())?.counters?.delivered).toBe(100);
+    // The container restarts (same pod): the new process counts from zero. Written at once, with the 20.
+    await clock.advance(1000);
+    next = report(5, true, 'life2');
+    await reconciler.reconcile(req);
+    expect(await status()).toMatchObject({
+      counters: { delivered: 125 },
+      pods: [{ name: 'orders-bridge-0', instance: 'life2', delivered: 5 }],
+    });
+
+    // A roll: the pod is being deleted and drains (still counted), then its replacement starts afresh.
+    await clock.advance(10_000);
+    kube.put(PODS, podObject('p1', true));
+    next = report(30, true, 'life2');
+    await reconciler.reconcile(req);
+    expect((await status())?.counters?.delivered).toBe(150);
+    kube.remove(PODS, `${NS}/orders-bridge-0`);
+    kube.put(PODS, podObject('p2'));
+    await clock.advance(1000);
+    next = report(7, true, 'life3');
+    await reconciler.reconcile(req);
+    expect(await status()).toMatchObject({
+      phase: 'Running',
+      counters: { delivered: 157 },
+      pods: [{ name: 'orders-bridge-0', instance: 'life3', delivered: 7 }],
+    });
+
+    // A new controller (nothing remembered) goes on from the status alone.
+    const restarted = new StreamBridgeReconciler({
+      client: kube,
+      clock,
+      pollIntervalMs: 1000,
+      minStatusIntervalMs: 0,
+      scraper: async () => report(9, true, 'life3'),
+    });
+    await clock.advance(1000);
+    await restarted.reconcile(req);
+    expect((await status())?.counters?.delivered).toBe(159);
+  });
+
   it('replaces a drifted Service, leaves a foreign non-headless one alone and says so once', async () => {
     const kube = new MergeKube();
     const sb = bridge();
