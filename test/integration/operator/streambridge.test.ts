@@ -3,6 +3,8 @@
  * place: the test reads the ConfigMap and the StatefulSet's env the controller rendered, runs `plexus bridge`
  * with them (RabbitMQ → S3 on the test's RabbitMQ and S3 server), stands in for the kubelet by creating the
  * pod and marking it Running/Ready with its address, and watches the controller fill the StreamBridge status.
+ * A second bridge process in the same pod's place (a restarted container) checks that the counters on the
+ * resource go on from the first process's count.
  */
 import { jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -250,29 +252,39 @@ describe('StreamBridge controller', () => {
     fs.writeFileSync(config, cm2.data['bridge.yaml']!);
     const port = await freePort();
     const containerVars = await containerEnv(rolled.spec.template.spec.containers[0]!.env);
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'bridge',
-        '--config',
-        config,
-        '--metrics-port',
-        String(port),
-        '--metrics-host',
-        '127.0.0.1',
-      ],
-      {
-        cwd: repo,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...containerVars, PLEXUS_LOG_FORMAT: 'json' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    children.push(child);
     let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    /** One bridge process (one container life) serving the pod's port. */
+    const startBridge = (): ChildProcess => {
+      const c = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'bridge',
+          '--config',
+          config,
+          '--metrics-port',
+          String(port),
+          '--metrics-host',
+          '127.0.0.1',
+        ],
+        {
+          cwd: repo,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            ...containerVars,
+            PLEXUS_LOG_FORMAT: 'json',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      children.push(c);
+      c.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return c;
+    };
+    const child = startBridge();
 
     // The kubelet's part: the pod exists, runs, has an address.
     const podName = `${run}-bridge-0`;
@@ -310,6 +322,9 @@ describe('StreamBridge controller', () => {
     );
     const st = running.status!;
     expect(st.observedGeneration).toBe(2);
+    const firstLife = st.pods?.find((p) => p.name === podName);
+    expect(firstLife).toMatchObject({ instance: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(firstLife?.startedAt).toBeDefined();
     expect(st.counters?.received).toBeGreaterThanOrEqual(300);
     expect(st.lastDeliveryTime).toBeDefined();
     for (const type of ['SourceConnected', 'SinkConnected', 'Ready']) {
@@ -340,7 +355,41 @@ describe('StreamBridge controller', () => {
       reason: 'StaleReports',
     });
     expect(degraded.status?.message).toContain(`${podName}: no report for`);
-    expect(degraded.status?.counters?.delivered).toBeGreaterThanOrEqual(300);
+    const delivered1 = degraded.status?.counters?.delivered ?? 0;
+    expect(delivered1).toBeGreaterThanOrEqual(300);
+
+    // A new process in the pod's place (a restarted container: new instance, counting from zero). The
+    // resource's counters go on from the first life's count instead of starting again.
+    stderr = '';
+    const second = startBridge();
+    const more = Array.from({ length: 200 }, (_, i) => payload(run, 1000 + i));
+    await publish(rabbit, queue, more);
+    const resumed = await eventually(
+      `delivered ${delivered1} + 200 on the CR (bridge stderr: ${stderr.slice(-500)})`,
+      async () => {
+        const sb = await getSb();
+        const entry = sb?.status?.pods?.find((p) => p.name === podName);
+        return sb?.status?.phase === 'Running' &&
+          entry?.instance !== firstLife?.instance &&
+          (entry?.delivered ?? 0) >= 200
+          ? sb
+          : undefined;
+      },
+      60_000,
+    );
+    const entry = resumed.status!.pods!.find((p) => p.name === podName)!;
+    expect(entry.instance).toMatch(/^[0-9a-f]{12}$/);
+    expect(Date.parse(entry.startedAt!)).toBeGreaterThan(Date.parse(firstLife!.startedAt!));
+    // The total is the first life's count plus everything the second counted, in the same status write.
+    expect(resumed.status!.counters!.delivered).toBe(delivered1 + entry.delivered);
+    expect(resumed.status!.counters!.delivered).toBeGreaterThanOrEqual(300 + 200);
+    expect(resumed.status!.counters!.received).toBeGreaterThanOrEqual(500);
+    const all = await eventually('all objects in S3', async () => {
+      const l = await readLines(s3c, bucket, run);
+      return l.length >= 500 ? l : undefined;
+    });
+    expect(new Set(all)).toEqual(new Set([...sent, ...more]));
+    second.kill('SIGKILL');
   });
 
   it('fails a bridge whose spec cannot run, naming the problem', async () => {
