@@ -65,7 +65,8 @@ describe('plexus bridge (CLI process)', () => {
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': stdout and stderr are read below and may still hold data when 'exit' fires.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const get = async (p: string): Promise<{ status: number; text: string }> => {
       const res = await fetch(`http://127.0.0.1:${port}${p}`);
       return { status: res.status, text: await res.text() };
