@@ -2,6 +2,27 @@ import { NodeStatus } from '../../../src/store/index.js';
 import { ITEMS_CSV_0, ITEMS_CSV_1, ORDERS_CSV, shopNodes } from './fixture.js';
 import { Sandbox, show } from './helpers.js';
 
+/** A table_file node writing items' order ids and prices, highest price first, `limit` rows at most. */
+function topPricesNode(limit: number): Record<string, unknown> {
+  return {
+    type: 'table_file',
+    r: { table: 'items', expected_batches_total: 1 },
+    w: {
+      url_template: '{dir}/out/top_prices.csv',
+      top: { order: 'price(desc),order_id', limit },
+      columns: [
+        {
+          name: 'order_id',
+          expression: 'r.order_id',
+          type: 'string',
+          csv: { header: 'order_id', format: '%s' },
+        },
+        { name: 'price', expression: 'r.price', type: 'decimal2', csv: { header: 'price', format: '%s' } },
+      ],
+    },
+  };
+}
+
 describe('processors', () => {
   let sb: Sandbox;
 
@@ -170,32 +191,7 @@ describe('processors', () => {
   });
 
   test('table_file: top.limit keeps the smallest order keys only, in order', async () => {
-    await sb.load(
-      shopNodes({
-        top_prices: {
-          type: 'table_file',
-          r: { table: 'items', expected_batches_total: 1 },
-          w: {
-            url_template: '{dir}/out/top_prices.csv',
-            top: { order: 'price(desc),order_id', limit: 3 },
-            columns: [
-              {
-                name: 'order_id',
-                expression: 'r.order_id',
-                type: 'string',
-                csv: { header: 'order_id', format: '%s' },
-              },
-              {
-                name: 'price',
-                expression: 'r.price',
-                type: 'decimal2',
-                csv: { header: 'price', format: '%s' },
-              },
-            ],
-          },
-        },
-      }),
-    );
+    await sb.load(shopNodes({ top_prices: topPricesNode(3) }));
     await sb.run('read_items');
     const [res] = await sb.run('top_prices');
     expect(res!.rowsIn).toBe(7);
@@ -205,32 +201,7 @@ describe('processors', () => {
   });
 
   test('table_file: top.limit over more rows than it keeps in memory at once', async () => {
-    await sb.load(
-      shopNodes({
-        top_prices: {
-          type: 'table_file',
-          r: { table: 'items', expected_batches_total: 1 },
-          w: {
-            url_template: '{dir}/out/top_prices.csv',
-            top: { order: 'price(desc),order_id', limit: 5 },
-            columns: [
-              {
-                name: 'order_id',
-                expression: 'r.order_id',
-                type: 'string',
-                csv: { header: 'order_id', format: '%s' },
-              },
-              {
-                name: 'price',
-                expression: 'r.price',
-                type: 'decimal2',
-                csv: { header: 'price', format: '%s' },
-              },
-            ],
-          },
-        },
-      }),
-    );
+    await sb.load(shopNodes({ top_prices: topPricesNode(5) }));
     // 3,000 rows in a shuffled order; prices 0.01 … 30.00
     const ids = Array.from({ length: 3000 }, (_, i) => (i * 1237) % 3000);
     sb.file(
