@@ -262,18 +262,21 @@ export function renderConfigMap(
   };
 }
 
+/** The object metadata the controller sets on what it owns (and the resourceVersion it replaces with). */
+export interface OwnedMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  resourceVersion?: string;
+}
+
 /** A Service as plain JSON (the fields the controller sets, and the allocated ones it keeps on replace). */
 export interface ServiceObject {
   apiVersion: 'v1';
   kind: 'Service';
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: OwnerReference[];
-    resourceVersion?: string;
-  };
+  metadata: OwnedMeta;
   spec: {
     type?: string;
     /** `None`: headless (no virtual IP; DNS answers with the pod addresses). Immutable once set. */
@@ -356,15 +359,7 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
 export interface StatefulSetObject {
   apiVersion: 'apps/v1';
   kind: 'StatefulSet';
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: OwnerReference[];
-    resourceVersion?: string;
-    generation?: number;
-  };
+  metadata: OwnedMeta & { generation?: number };
   spec: {
     replicas: number;
     serviceName: string;
