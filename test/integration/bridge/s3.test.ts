@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBridge, parseBridgeConfig } from '../../../src/bridge/index.js';
 import { requireService } from '../services.js';
+import { CuttableProxy } from '../tcp-proxy.js';
 import {
   deleteQueues,
   freshRegistry,
@@ -15,13 +15,21 @@ import {
   uniqueName,
   waitFor,
 } from './util.js';
-import { deletePrefix, ensureBucket, listKeys, readLines, s3Block, s3Client, s3Env } from './s3util.js';
+import {
+  deletePrefix,
+  ensureBucket,
+  listKeys,
+  readLines,
+  s3Block,
+  s3Client,
+  s3Env,
+  type S3Env,
+} from './s3util.js';
 
 const rabbit = requireService('RABBITMQ_URL');
 const env = s3Env();
 const s3 = s3Client(env);
 const bucket = 'plexus-bridge-it';
-const infra = path.resolve(import.meta.dirname, '..', '..', 'infra');
 
 describe('RabbitMQ → S3 (real broker, real S3-compatible server)', () => {
   let dir: string;
@@ -34,6 +42,7 @@ describe('RabbitMQ → S3 (real broker, real S3-compatible server)', () => {
   afterAll(async () => {
     await deleteQueues(rabbit, [queue]);
     await deletePrefix(s3, bucket, run);
+    s3.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -42,6 +51,7 @@ describe('RabbitMQ → S3 (real broker, real S3-compatible server)', () => {
     folder: string,
     extra = '',
     buffer = 'commitFileSize: 64Ki, commitDuration: 300ms',
+    target: S3Env = env,
   ) {
     return parseBridgeConfig(
       `
@@ -51,7 +61,7 @@ source:
   rabbitmq: { url: "\${RABBITMQ_URL}", queue: ${queue}, prefetch: 500 }
 sink:
   type: s3
-  s3: ${s3Block(env, bucket, folder, extra)}
+  s3: ${s3Block(target, bucket, folder, extra)}
 buffer: { bufferPath: ${dir}, uploadEvery: 200ms, ${buffer} }
 backoff: { initial: 100ms, max: 1s }
 `,
@@ -156,39 +166,50 @@ shutdownTimeout: 1s
   }, 120_000);
 
   it('keeps collecting while S3 is down (the buffer grows on disk), then drains when it is back', async () => {
-    const cfg = bridgeConfig(`${run}-e`, `${run}/outage`);
+    // S3 goes away for this bridge only: it reaches the server through a proxy that the test cuts (the
+    // server itself keeps serving the other tests).
+    const endpoint = new URL(env.endpoint);
+    const proxy = new CuttableProxy(endpoint.hostname, Number(endpoint.port || 80));
+    await proxy.up();
+    const viaProxy = { ...env, endpoint: `http://127.0.0.1:${proxy.port}` };
+    const cfg = bridgeConfig(`${run}-e`, `${run}/outage`, '', undefined, viaProxy);
     const bridge = createBridge(cfg, { registry: freshRegistry(), logger });
-    await bridge.start();
-    const first = Array.from({ length: 1000 }, (_, i) => payload(`${run}-o`, i, 200));
-    await publish(rabbit, queue, first);
-    await waitFor(
-      'first part uploaded',
-      () => bridge.status().counters.delivered >= 1000 && bridge.status().buffer?.bytes === 0,
-      60_000,
-    );
-    execFileSync('bash', [path.join(infra, 'down.sh'), 's3'], { stdio: 'inherit' });
     try {
-      const second = Array.from({ length: 3000 }, (_, i) => payload(`${run}-o`, 1000 + i, 200));
-      await publish(rabbit, queue, second);
-      await waitFor('second part collected', () => bridge.status().counters.delivered >= 4000, 60_000);
-      await waitFor('segments waiting on disk', () => (bridge.status().buffer?.files ?? 0) >= 2, 30_000);
+      await bridge.start();
+      const first = Array.from({ length: 1000 }, (_, i) => payload(`${run}-o`, i, 200));
+      await publish(rabbit, queue, first);
       await waitFor(
-        'sink reported down',
-        () => bridge.status().conditions.find((c) => c.type === 'SinkConnected')?.status === 'False',
-        30_000,
+        'first part uploaded',
+        () => bridge.status().counters.delivered >= 1000 && bridge.status().buffer?.bytes === 0,
+        60_000,
       );
-      expect(bridge.status().buffer?.bytes).toBeGreaterThan(3000 * 200);
-      expect(bridge.status().counters.retries).toBeGreaterThan(0);
-      first.push(...second);
+      await proxy.down();
+      try {
+        const second = Array.from({ length: 3000 }, (_, i) => payload(`${run}-o`, 1000 + i, 200));
+        await publish(rabbit, queue, second);
+        await waitFor('second part collected', () => bridge.status().counters.delivered >= 4000, 60_000);
+        await waitFor('segments waiting on disk', () => (bridge.status().buffer?.files ?? 0) >= 2, 60_000);
+        await waitFor(
+          'sink reported down',
+          () => bridge.status().conditions.find((c) => c.type === 'SinkConnected')?.status === 'False',
+          60_000,
+        );
+        expect(bridge.status().buffer?.bytes).toBeGreaterThan(3000 * 200);
+        expect(bridge.status().counters.retries).toBeGreaterThan(0);
+        first.push(...second);
+      } finally {
+        await proxy.up();
+      }
+      await waitFor('buffer drained', () => bridge.status().buffer?.bytes === 0, 120_000);
+      expect(bridge.status().conditions.find((c) => c.type === 'SinkConnected')?.status).toBe('True');
+      expect(bridge.status().counters.reconnects).toBeGreaterThanOrEqual(1);
+      await bridge.stop();
+      const t = tally(first, await readLines(s3, bucket, `${run}/outage/`));
+      expect(t.missing).toEqual([]);
+      expect(t.duplicates).toBe(0);
     } finally {
-      execFileSync('bash', [path.join(infra, 'up.sh'), 's3'], { stdio: 'inherit' });
+      await bridge.stop().catch(() => undefined); // (the same stop when it already stopped)
+      await proxy.close();
     }
-    await waitFor('buffer drained', () => bridge.status().buffer?.bytes === 0, 120_000);
-    expect(bridge.status().conditions.find((c) => c.type === 'SinkConnected')?.status).toBe('True');
-    expect(bridge.status().counters.reconnects).toBeGreaterThanOrEqual(1);
-    await bridge.stop();
-    const t = tally(first, await readLines(s3, bucket, `${run}/outage/`));
-    expect(t.missing).toEqual([]);
-    expect(t.duplicates).toBe(0);
   }, 300_000);
 });

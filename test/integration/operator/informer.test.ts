@@ -70,38 +70,41 @@ describe('Informer against the real API server', () => {
       namespace: env.namespace,
       backoff: { initialMs: 200, maxMs: 1000 },
     });
-    await env.client.create(DATARUN_RESOURCE, env.namespace, run('stays'));
-    await env.client.create(DATARUN_RESOURCE, env.namespace, run('goes'));
-    const events = recorder(informer);
-    informer.start();
-    await informer.waitForSync();
-    await eventually('watching', () => informer.state === 'watching' || undefined);
+    try {
+      await env.client.create(DATARUN_RESOURCE, env.namespace, run('stays'));
+      await env.client.create(DATARUN_RESOURCE, env.namespace, run('goes'));
+      const events = recorder(informer);
+      informer.start();
+      await informer.waitForSync();
+      await eventually('watching', () => informer.state === 'watching' || undefined);
 
-    await proxy.down();
-    await eventually('backoff after the outage', () => informer.state === 'backoff' || undefined);
-    // Changes while the informer cannot reach the server:
-    await env.client.mergePatch(DATARUN_RESOURCE, env.namespace, 'stays', {
-      spec: { workers: { replicas: 7 } },
-    });
-    await env.client.delete(DATARUN_RESOURCE, env.namespace, 'goes');
-    await env.client.create(DATARUN_RESOURCE, env.namespace, run('new'));
-    await new Promise((r) => setTimeout(r, 1500));
-    await proxy.up();
+      await proxy.down();
+      await eventually('backoff after the outage', () => informer.state === 'backoff' || undefined);
+      // Changes while the informer cannot reach the server:
+      await env.client.mergePatch(DATARUN_RESOURCE, env.namespace, 'stays', {
+        spec: { workers: { replicas: 7 } },
+      });
+      await env.client.delete(DATARUN_RESOURCE, env.namespace, 'goes');
+      await env.client.create(DATARUN_RESOURCE, env.namespace, run('new'));
+      await new Promise((r) => setTimeout(r, 1500));
+      await proxy.up();
 
-    await eventually('caught up', () =>
-      events.includes('update stays 7') && events.includes('delete goes') && events.includes('add new')
-        ? true
-        : undefined,
-    );
-    expect(informer.connects).toBeGreaterThanOrEqual(2);
-    expect(informer.keys().sort()).toEqual(
-      [`${env.namespace}/before`, `${env.namespace}/new`, `${env.namespace}/stays`].sort(),
-    );
+      await eventually('caught up', () =>
+        events.includes('update stays 7') && events.includes('delete goes') && events.includes('add new')
+          ? true
+          : undefined,
+      );
+      expect(informer.connects).toBeGreaterThanOrEqual(2);
+      expect(informer.keys().sort()).toEqual(
+        [`${env.namespace}/before`, `${env.namespace}/new`, `${env.namespace}/stays`].sort(),
+      );
 
-    // And it keeps following live changes after the reconnect.
-    await env.client.create(DATARUN_RESOURCE, env.namespace, run('after'));
-    await eventually('add after', () => events.includes('add after') || undefined);
-    await informer.stop();
-    await proxy.down();
+      // And it keeps following live changes after the reconnect.
+      await env.client.create(DATARUN_RESOURCE, env.namespace, run('after'));
+      await eventually('add after', () => events.includes('add after') || undefined);
+    } finally {
+      await informer.stop();
+      await proxy.close();
+    }
   });
 });

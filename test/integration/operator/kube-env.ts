@@ -4,7 +4,6 @@
  * test file, raw GETs (Table form) and a TCP proxy that can cut the connection to the API server.
  */
 import https from 'node:https';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { CRDS } from '../../../src/api/index.js';
@@ -65,12 +64,12 @@ export async function applyCrds(kc: KubeConfig): Promise<void> {
       }
     }
   }
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (const { crd } of CRDS) {
     for (;;) {
       const cur = await client.get<CrdObject>(CRDS_RESOURCE, '', crd.metadata.name);
       if (cur?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established after 30 s`);
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established after 90 s`);
       await sleep(200);
     }
     const rt = {
@@ -143,55 +142,17 @@ export async function rawGet(kc: KubeConfig, path: string, accept: string): Prom
   });
 }
 
-/** A TCP proxy to the API server that tests can take down (refusing and cutting connections) and bring back. */
-export class CuttableProxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
+/** A TCP proxy to the API server that tests can take down (cutting and refusing connections) and bring back. */
+export { CuttableProxy } from '../tcp-proxy.js';
 
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async up(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.targetHost);
-      this.sockets.add(client);
-      this.sockets.add(upstream);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Stops listening and cuts every open connection. */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
+/**
+ * Polls `fn` until it returns a value (not undefined/false). The default deadline is generous on purpose: the
+ * API server shares two cores with the other services and the tests, and a deadline only bounds a failure.
+ */
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
