@@ -2,16 +2,24 @@ import { jest } from '@jest/globals';
 import { LEASES, LeaderElector, type Lease } from '../../../src/operator/index.js';
 import { eventually, setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {
   env = await setUpKube('it-leader');
 });
 
-const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
+interface Timings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+// A long lease where the test must not see it expire (a renewal slowed down by a loaded machine must not cost
+// the leader its lease, and a failover "at once" is well before expiry), a short one where it waits for it.
+const longLease: Timings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 300 };
+const shortLease: Timings = { leaseDurationMs: 5000, renewDeadlineMs: 4000, retryPeriodMs: 300 };
 
-function candidate(identity: string, lease: string, releaseOnStop = true) {
+function candidate(identity: string, lease: string, timings: Timings, releaseOnStop = true) {
   const elector = new LeaderElector({
     client: env.client,
     namespace: env.namespace,
@@ -36,8 +44,8 @@ const holder = async (lease: string) =>
 
 describe('leader election on a real Lease', () => {
   it('elects exactly one of two candidates and fails over at once when the leader releases', async () => {
-    const a = candidate('candidate-a', 'release');
-    const b = candidate('candidate-b', 'release');
+    const a = candidate('candidate-a', 'release', longLease);
+    const b = candidate('candidate-b', 'release', longLease);
     const leader = await eventually('a leader', () =>
       a.elector.isLeader() ? a : b.elector.isLeader() ? b : undefined,
     );
@@ -55,7 +63,7 @@ describe('leader election on a real Lease', () => {
     expect(await leader.result).toBe(false);
     expect(leader.isLeading()).toBe(false);
     await eventually('failover', () => standby.elector.isLeader() || undefined);
-    expect(Date.now() - stoppedAt).toBeLessThan(timings.leaseDurationMs);
+    expect(Date.now() - stoppedAt).toBeLessThan(longLease.leaseDurationMs);
     expect(await holder('release')).toBe(standby.elector.identity);
     const lease = await env.client.get<Lease>(LEASES, env.namespace, 'release');
     expect(lease?.spec?.leaseTransitions).toBe(0);
@@ -64,9 +72,9 @@ describe('leader election on a real Lease', () => {
   });
 
   it('takes over after the lease expires when the leader dies without releasing', async () => {
-    const a = candidate('crashy-a', 'expire', false);
+    const a = candidate('crashy-a', 'expire', shortLease, false);
     await eventually('a leads', () => a.elector.isLeader() || undefined);
-    const b = candidate('patient-b', 'expire');
+    const b = candidate('patient-b', 'expire', shortLease);
     await new Promise((r) => setTimeout(r, 1000));
     expect(b.elector.isLeader()).toBe(false);
 
@@ -74,13 +82,13 @@ describe('leader election on a real Lease', () => {
     a.stop.abort();
     await a.result;
     expect(await holder('expire')).toBe('crashy-a');
-    await eventually('b takes over', () => b.elector.isLeader() || undefined, 15_000);
-    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(timings.leaseDurationMs - 1000);
+    await eventually('b takes over', () => b.elector.isLeader() || undefined);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(shortLease.leaseDurationMs - 1000);
     const lease = await env.client.get<Lease>(LEASES, env.namespace, 'expire');
     expect(lease?.spec).toMatchObject({
       holderIdentity: 'patient-b',
       leaseTransitions: 1,
-      leaseDurationSeconds: 3,
+      leaseDurationSeconds: shortLease.leaseDurationMs / 1000,
     });
     b.stop.abort();
     await b.result;
