@@ -12,7 +12,7 @@ import {
 } from '../../../src/operator/index.js';
 import { eventually, setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {
@@ -84,30 +84,41 @@ describe('runOperator', () => {
       },
     });
 
-    await eventually('health server', () => port || undefined);
-    expect((await get(port, '/healthz')).status).toBe(200);
-    await eventually('ready', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
-    await eventually('leader', async () =>
-      (await get(port, '/metrics')).body.includes('leader_election_master_status{name="plexus-operator"} 1')
-        ? true
-        : undefined,
-    );
+    try {
+      await eventually('health server', () => port || undefined);
+      expect((await get(port, '/healthz')).status).toBe(200);
+      await eventually('ready', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
+      await eventually('leader', async () =>
+        (await get(port, '/metrics')).body.includes('leader_election_master_status{name="plexus-operator"} 1')
+          ? true
+          : undefined,
+      );
 
-    await env.client.create(DATARUN_RESOURCE, env.namespace, {
-      apiVersion: 'plexus.dev/v1alpha1',
-      kind: 'DataRun',
-      metadata: { name: 'ran', namespace: env.namespace },
-      spec: { script: { inline: 'nodes: {}' }, startNodes: ['a'] },
-    } as DataRun);
-    await eventually('Accepted', async () => {
-      const o = await env.client.get<DataRun>(DATARUN_RESOURCE, env.namespace, 'ran');
-      return o?.status?.conditions?.some((c) => c.type === 'Accepted') ? true : undefined;
-    });
-    const metrics = (await get(port, '/metrics')).body;
-    expect(metrics).toMatch(
-      /controller_runtime_reconcile_total\{controller="datarun",result="success"\} [1-9]/,
-    );
-    expect(metrics).toContain('workqueue_depth{name="datarun"}');
+      await env.client.create(DATARUN_RESOURCE, env.namespace, {
+        apiVersion: 'plexus.dev/v1alpha1',
+        kind: 'DataRun',
+        metadata: { name: 'ran', namespace: env.namespace },
+        spec: { script: { inline: 'nodes: {}' }, startNodes: ['a'] },
+      } as DataRun);
+      await eventually('Accepted', async () => {
+        const o = await env.client.get<DataRun>(DATARUN_RESOURCE, env.namespace, 'ran');
+        return o?.status?.conditions?.some((c) => c.type === 'Accepted') ? true : undefined;
+      });
+      // The status is visible as soon as the API server stored it; the reconcile that wrote it is counted
+      // once the write returned to the controller, a moment later.
+      const successes = /controller_runtime_reconcile_total\{controller="datarun",result="success"\} [1-9]/;
+      const metrics = await eventually('a successful reconcile counted', async () => {
+        const body = (await get(port, '/metrics')).body;
+        return successes.test(body) ? body : undefined;
+      });
+      expect(metrics).toMatch(successes);
+      expect(metrics).toContain('workqueue_depth{name="datarun"}');
+    } catch (err) {
+      // a failed check must not leave the operator running (its timers and server would keep jest alive)
+      stop.abort();
+      await running.catch(() => undefined);
+      throw err;
+    }
 
     stop.abort();
     expect(await running).toBe('stopped');
