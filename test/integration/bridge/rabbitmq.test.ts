@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createBridge, parseBridgeConfig } from '../../../src/bridge/index.js';
 import { requireService } from '../services.js';
 import {
@@ -13,6 +14,8 @@ import {
 } from './util.js';
 
 const url = requireService('RABBITMQ_URL');
+
+jest.setTimeout(120_000);
 
 describe('RabbitMQ source and sink (real broker)', () => {
   const run = uniqueName('rmq');
@@ -50,7 +53,7 @@ delivery: { batchMaxRecords: 250 }
     );
     const bridge = createBridge(cfg, { registry: freshRegistry(), logger });
     await bridge.start();
-    await waitFor('3000 delivered', () => bridge.status().counters.delivered >= 3000);
+    await waitFor('3000 delivered', () => bridge.status().counters.delivered >= 3000, 60_000);
     const st = bridge.status();
     expect(st.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     const out = await bridge.stop();
@@ -92,7 +95,7 @@ errorPolicy:
     await conn.close();
     const bridge = createBridge(cfg, { registry: freshRegistry(), logger });
     await bridge.start();
-    await waitFor('20 dead-lettered', () => bridge.status().counters.deadLettered >= 20);
+    await waitFor('20 dead-lettered', () => bridge.status().counters.deadLettered >= 20, 60_000);
     const out = await bridge.stop();
     expect(out.status.conditions.find((c) => c.type === 'DeadLettering')?.status).toBe('True');
     const letters = await drainQueue(url, dlQ, 20);
@@ -117,7 +120,7 @@ backoff: { initial: 50ms, max: 200ms }
     );
     const bridge = createBridge(cfg, { registry: freshRegistry(), logger });
     await bridge.start();
-    await waitFor('two retries', () => bridge.status().counters.retries >= 2, 20_000);
+    await waitFor('two retries', () => bridge.status().counters.retries >= 2, 60_000);
     const st = bridge.status();
     const cond = st.conditions.find((c) => c.type === 'SourceConnected');
     expect(cond?.status).toBe('False');
