@@ -12,7 +12,7 @@ import { requireService } from '../services.js';
 // The RabbitMQ BatchQueue against the harness' broker: durable topology, confirms, manual ack with a
 // prefetch window, delayed retries through the TTL wait queues, the poison limit, dead-lettering of
 // malformed messages, and resuming after the broker dropped the connection.
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const url = requireService('RABBITMQ_URL');
 const mgmt = new URL(requireService('RABBITMQ_MGMT_URL'));
@@ -54,7 +54,7 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what:
  * lists a new connection after its statistics interval (5 s), so this polls until it sees one.
  */
 async function dropConnections(name: string): Promise<number> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 60_000;
   for (;;) {
     const n = await dropConnectionsOnce(name);
     if (n > 0 || Date.now() > until) return n;
@@ -107,6 +107,13 @@ describe('RabbitMqQueue', () => {
       async (m): Promise<Disposition> => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
+        // The first handler holds its message until a second one is in flight beside it (30 messages are
+        // ready), so that concurrency shows whatever the timing of the deliveries; one at a time would
+        // leave it waiting out the 10 s and maxInFlight at 1.
+        const until = Date.now() + 10_000;
+        while (seen.length === 0 && maxInFlight < 2 && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
         await new Promise((r) => setTimeout(r, 20));
         seen.push(m.batchIdx);
         inFlight--;
@@ -114,7 +121,7 @@ describe('RabbitMqQueue', () => {
       },
       3,
     );
-    await waitFor(() => seen.length === 30, 20_000, '30 deliveries');
+    await waitFor(() => seen.length === 30, 60_000, '30 deliveries');
     await consumer.stop();
     expect(maxInFlight).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBeGreaterThan(1);
@@ -151,7 +158,7 @@ describe('RabbitMqQueue', () => {
     await queue.publish(ks, [msg(ks, 0), msg(ks, 1)]);
     await waitFor(
       () => givenUp.length === 1 && deliveries.filter((d) => d.idx === 0).length === 5,
-      30_000,
+      90_000,
       'retries',
     );
     await consumer.stop();
@@ -184,7 +191,7 @@ describe('RabbitMqQueue', () => {
       2,
       { maxFailures: 5, backoffBaseMs: 100 },
     );
-    await waitFor(async () => (await queue.counts(ks)).dead === 5, 20_000, '5 dead letters');
+    await waitFor(async () => (await queue.counts(ks)).dead === 5, 60_000, '5 dead letters');
     await consumer.stop();
     expect(handled).toEqual([5, 5]);
     const dead = await queue.deadLetters(ks);
@@ -226,10 +233,10 @@ describe('RabbitMqQueue', () => {
         2,
       );
       await q.publish(ks, [msg(ks, 0)]);
-      await waitFor(() => dropped, 30_000, 'the connection drop');
-      await waitFor(() => done.has(0), 30_000, 'redelivery of the in-flight message');
+      await waitFor(() => dropped, 90_000, 'the connection drop');
+      await waitFor(() => done.has(0), 60_000, 'redelivery of the in-flight message');
       await q.publish(ks, [msg(ks, 1), msg(ks, 2)]);
-      await waitFor(() => done.has(1) && done.has(2), 30_000, 'deliveries after reconnecting');
+      await waitFor(() => done.has(1) && done.has(2), 60_000, 'deliveries after reconnecting');
       expect(q.reconnects).toBeGreaterThanOrEqual(1);
       await consumer.stop();
       expect(await q.counts(ks)).toMatchObject({ ready: 0, waiting: 0 });
@@ -255,7 +262,8 @@ describe('RabbitMqQueue', () => {
     };
     expect(err.code).toBe('QUEUE_MISMATCH');
     expect(err.message).toMatch(/exist with other settings .*PRECONDITION_FAILED/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // refused at once, not retried until the publish timeout (20 s) gives up
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   test('deleteQueues removes the topology; an unreachable broker is a transient error naming it', async () => {
