@@ -350,8 +350,12 @@ describe('DataRun controller', () => {
       });
       const leader = lease.spec?.holderIdentity;
       expect([a.identity, b.identity]).toContain(leader);
-      expect(await a.health('/readyz')).toBe(200);
-      expect(await b.health('/readyz')).toBe(200);
+      // Ready once its caches are synced, the leader and the standby alike (the lease says nothing of the
+      // standby's caches).
+      for (const c of [a, b])
+        await waitFor(`controller ${c.identity} ready`, async () =>
+          (await c.health('/readyz')) === 200 ? true : undefined,
+        );
 
       await createRun('bad-script', {
         script: {
@@ -549,10 +553,13 @@ describe('DataRun controller', () => {
         await waitFor('Job scaled down', async () =>
           (await jobsOf('lookup')).every((j) => j.spec?.parallelism === 0) ? true : undefined,
         );
-        const reasons = (await eventsOf('lookup')).map((e) => e.reason);
-        expect(reasons).toEqual(
-          expect.arrayContaining(['RunIdTaken', 'RunStarted', 'WorkersCreated', 'Succeeded']),
-        );
+        // The Succeeded event follows the status write that the wait above saw.
+        const expectedReasons = ['RunIdTaken', 'RunStarted', 'WorkersCreated', 'Succeeded'];
+        const reasons = await waitFor('the Succeeded event', async () => {
+          const r = (await eventsOf('lookup')).map((e) => e.reason);
+          return expectedReasons.every((x) => r.includes(x)) ? r : undefined;
+        });
+        expect(reasons).toEqual(expect.arrayContaining(expectedReasons));
         expect(reasons.filter((r) => r === 'RunStarted')).toHaveLength(1);
 
         // printer columns (Table form)
