@@ -10,7 +10,7 @@ import {
 } from '../../../src/operator/index.js';
 import { eventually, setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {

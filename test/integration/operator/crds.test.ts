@@ -13,7 +13,7 @@ import {
 } from '../../../src/api/index.js';
 import { rawGet, setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {

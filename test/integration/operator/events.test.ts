@@ -3,7 +3,7 @@ import type { DataRun } from '../../../src/api/index.js';
 import { DATARUN_RESOURCE, EVENTS, EventRecorder, type KubeEvent } from '../../../src/operator/index.js';
 import { setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../../src/operator/index.js';
 import { eventually, setUpKube, type KubeEnv } from './kube-env.js';
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 let env: KubeEnv;
 beforeAll(async () => {
