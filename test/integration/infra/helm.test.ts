@@ -9,7 +9,7 @@ import { requireService } from '../services.js';
 
 // Smoke test of the harness' helm binary against its kube-apiserver: lint and template a tiny chart, install
 // it (a ConfigMap, which needs no kubelet), read the object back, uninstall.
-const TIMEOUT = 120_000;
+const TIMEOUT = 240_000;
 const run = promisify(execFile);
 const helm = requireService('HELM_BIN');
 const kubeconfig = requireService('PLEXUS_TEST_KUBECONFIG');
@@ -25,7 +25,7 @@ describe('infra: helm', () => {
     HELM_CONFIG_HOME: path.join(dir, 'config'),
     HELM_DATA_HOME: path.join(dir, 'data'),
   };
-  const helmRun = (...args: string[]) => run(helm, args, { env, timeout: 60_000 });
+  const helmRun = (...args: string[]) => run(helm, args, { env, timeout: 150_000 });
 
   beforeAll(() => {
     fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });

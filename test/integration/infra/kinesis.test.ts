@@ -36,11 +36,11 @@ describe('infra: Kinesis', () => {
     'creates a stream, puts records and gets them back from every shard',
     async () => {
       await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       for (;;) {
         const d = await client.send(new DescribeStreamCommand({ StreamName: stream }));
         if (d.StreamDescription?.StreamStatus === 'ACTIVE') break;
-        if (Date.now() > deadline) throw new Error(`stream ${stream} not ACTIVE after 30 s`);
+        if (Date.now() > deadline) throw new Error(`stream ${stream} not ACTIVE after 60 s`);
         await sleep(100);
       }
 

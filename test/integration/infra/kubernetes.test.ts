@@ -15,7 +15,7 @@ import { requireService } from '../services.js';
 // Smoke test of the harness' kube-apiserver + etcd through @kubernetes/client-node 1.4 (object-parameter
 // calls): a CRD of its own, a custom object with a status subresource, a watch, a Pod and a Job (no
 // scheduler or kubelet, so they stay Pending).
-const TIMEOUT = 90_000;
+const TIMEOUT = 180_000;
 const suffix = randomBytes(4).toString('hex');
 const group = 'infra-smoke.plexus.test';
 const plural = `smokes${suffix}`;
@@ -33,7 +33,7 @@ interface SmokeObject {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();

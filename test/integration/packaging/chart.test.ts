@@ -14,7 +14,7 @@ import { APPLY, FIELD_MANAGER, docs, kubeRequest, type Obj } from './kube.js';
 // The Helm chart and manifests/install.yaml against the harness' helm and kube-apiserver: lint, template with
 // default and other values, the values schema, restricted Pod Security on every pod spec, RBAC without
 // wildcards, and every rendered object applied with a server-side dry run after the CRDs are applied for real.
-const TIMEOUT = 180_000;
+const TIMEOUT = 300_000;
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const CHART = path.join(ROOT, 'helm', 'plexus');
 const run = promisify(execFile);
@@ -33,7 +33,7 @@ const env = {
   HELM_CONFIG_HOME: path.join(tmp, 'config'),
   HELM_DATA_HOME: path.join(tmp, 'data'),
 };
-const helmRun = (...args: string[]) => run(helm, args, { env, timeout: 60_000 });
+const helmRun = (...args: string[]) => run(helm, args, { env, timeout: 150_000 });
 
 // Every non-default feature at once, as a values file (commas in contactPoints would need escaping in --set).
 const NON_DEFAULT_VALUES = {
@@ -191,14 +191,14 @@ describe('packaging: helm chart and install manifests', () => {
       const name = crd.metadata?.name ?? '';
       const res = await apply(crd, true);
       if (res.status >= 300) throw new Error(`CRD ${name} rejected: ${res.status} ${res.body}`);
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 90_000;
       for (;;) {
         const cur = JSON.parse(
           (await kubeRequest(kc, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`))
             .body,
         ) as { status?: { conditions?: { type: string; status: string }[] } };
         if (cur.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-        if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 30 s`);
+        if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 90 s`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

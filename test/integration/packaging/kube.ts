@@ -92,7 +92,7 @@ export class Applier {
   async applyCrd(crd: Obj): Promise<void> {
     await this.apply(crd);
     const name = crd.metadata?.name ?? '';
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     for (;;) {
       const res = await kubeRequest(
         this.kc,
@@ -101,7 +101,7 @@ export class Applier {
       );
       const cur = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
       if (cur.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 30 s`);
+      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 90 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
