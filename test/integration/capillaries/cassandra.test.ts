@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createEngineIo, runLocal } from '../../../src/runtime/index.js';
@@ -28,7 +29,7 @@ describe('Capillaries lookup suite on Cassandra', () => {
       ),
     );
     const s = prepareSuite('lookup');
-    const ks = `plexus_it_lookup_${process.pid}`;
+    const ks = `plexus_it_lookup_${process.pid}_${randomBytes(3).toString('hex')}`;
     try {
       await store.dropKeyspace(ks);
       const base = {

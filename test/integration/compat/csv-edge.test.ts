@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COMPAT_DIR, expectOk, scenario } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 /**
  * CSV reading and writing details (§3.1, §3.2): blank lines skipped, `;` separator with a quoted field,

@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { COMPAT_DIR, expectOk, readLines, scenario } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const gzip = {
   GZIP: (input: Uint8Array): Uint8Array => new Uint8Array(zlib.gunzipSync(input)),

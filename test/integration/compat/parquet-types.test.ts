@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import path from 'node:path';
 import { COMPAT_DIR, expectOk, readLines, scenario } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 /** Parquet reader edge cases end to end: every physical/logical type Capillaries reads, and a row of nulls. */
 describe('compat: Parquet input types', () => {

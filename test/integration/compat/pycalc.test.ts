@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COMPAT_DIR, expectOk, readLines, scenario, sortedDataLines } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 /**
  * py_calc-style pipeline: 5 input files (5 batches), decimal math in a table_table, a py_calc node with

@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { COMPAT_DIR, expectOk, scenario } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const SRC = path.join(COMPAT_DIR, 'roundtrip');
 

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import path from 'node:path';
 import { COMPAT_DIR, expectOk, readLines, scenario } from './helpers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 /**
  * global_affairs/portfolio-style pipeline (YAML script): CSV cells holding JSON with "" escapes,
