@@ -191,12 +191,22 @@ describe('distributed mode: bad input', () => {
       ]);
       expectOk(res, 'status --wait');
       expect(res.stdout).toMatch(/: succeeded/);
-      const dead = await queue.deadLetters(ks);
-      expect(dead.map((d) => d.reason)).toContain(
-        "invalid batch message: message must have required property 'ts'; message must have required property 'ks'; message must have required property 'runId'; message must have required property 'node'; message must have required property 'batchIdx'; message must have required property 'batchesTotal'; message must have required property 'firstToken'; message must have required property 'lastToken'; message must have required property 'attempt'",
-      );
+      // The malformed message is handled beside the run, not before it: wait for its dead letter and log line.
+      const reason =
+        "invalid batch message: message must have required property 'ts'; message must have required property 'ks'; message must have required property 'runId'; message must have required property 'node'; message must have required property 'batchIdx'; message must have required property 'batchesTotal'; message must have required property 'firstToken'; message must have required property 'lastToken'; message must have required property 'attempt'";
+      const logLine = 'malformed message moved to the dead-letter queue';
+      const until = Date.now() + 60_000;
+      let dead = await queue.deadLetters(ks);
+      while (
+        !(dead.some((d) => d.reason === reason) && workers.some((w) => w.log().includes(logLine))) &&
+        Date.now() < until
+      ) {
+        await new Promise((r) => setTimeout(r, 250));
+        dead = await queue.deadLetters(ks);
+      }
+      expect(dead.map((d) => d.reason)).toContain(reason);
       const logs = workers.map((w) => w.log()).join('\n');
-      expect(logs).toContain('malformed message moved to the dead-letter queue');
+      expect(logs).toContain(logLine);
       expect(fs.readFileSync(path.join(c.out, 'orders_00000.csv'), 'utf8').split('\n')[0]?.trim()).toBe(
         'order_id,amount',
       );
@@ -214,7 +224,8 @@ describe('distributed mode: bad input', () => {
     try {
       await w.ready();
       let port = 0;
-      for (let i = 0; i < 100 && port === 0; i++) {
+      const until = Date.now() + 60_000;
+      while (port === 0 && Date.now() < until) {
         const m = /"port":(\d+),"msg":"serving \/metrics/.exec(w.log());
         if (m) port = Number(m[1]);
         else await new Promise((r) => setTimeout(r, 100));
