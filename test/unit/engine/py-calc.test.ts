@@ -100,3 +100,50 @@ describe('py_calc program', () => {
     expect(() => parsePythonOutput('hello\n', 1)).toThrow(/did not start/);
   });
 });
+
+describe('py_calc with a large Python library', () => {
+  // A price-provider-sized library (over 1 MB of code: a table of 40,000 daily prices and functions over it),
+  // the way portfolio-style scripts ship theirs, run over a rowset of 1,000 rows.
+  const days = 40_000;
+  const table = Array.from({ length: days }, (_, d) => `  ${d}: ${((d % 997) + 100).toFixed(2)},`).join('\n');
+  const library =
+    `# generated price table\nPRICES = {\n${table}\n}\n\n` +
+    Array.from(
+      { length: 6_000 },
+      (_, i) => `def helper_${i}(x):\n    """Scaled value ${i}."""\n    return x * ${i + 1} / ${i + 1}\n`,
+    ).join('\n') +
+    '\ndef price_on(day):\n    return PRICES[day % len(PRICES)]\n\ndef position_value(day, qty):\n    return price_on(day) * qty\n';
+  const bigDef: PyCalcDef = {
+    kind: 'py_calc',
+    pythonCode: library,
+    pythonCodeUrls: ['prices.py'],
+    calculatedFields: [
+      {
+        name: 'value',
+        type: 'float',
+        expression: 'position_value(r.day, r.qty)',
+        pythonExpression: 'helper_5999(position_value(r_day, r_qty))',
+        dependsOn: [],
+      },
+    ],
+    usedReaderFields: ['day', 'qty'],
+  };
+
+  test('runs the whole library once per rowset and gives every row its value', async () => {
+    expect(library.length).toBeGreaterThan(1_000_000);
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({ day: BigInt(i * 37), qty: BigInt((i % 5) + 1) }));
+    const res = await runPython(
+      { interpreterPath: 'python3', interpreterParams: ['-u', '-'], timeoutMs: 120_000 },
+      buildPythonProgram(bigDef, rows),
+    );
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const out = parsePythonOutput(res.stdout, rows.length);
+    expect(out).toHaveLength(1_000);
+    out.forEach((o, i) => {
+      const day = (i * 37) % days;
+      expect(o.error).toBeUndefined();
+      expect(o.values!.value).toBeCloseTo((((day % 997) + 100) * ((i % 5) + 1)) as number, 6);
+    });
+  });
+});
