@@ -76,7 +76,8 @@ function startBridge(
 async function waitStopped(pid: number): Promise<void> {
   const until = Date.now() + 10_000;
   for (;;) {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    if (!stat) throw new Error(`process ${pid} is gone: the bridge exited before it was killed`);
     // "pid (comm) S ...": the state follows the closing parenthesis of the command name
     if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
     if (Date.now() > until) throw new Error(`process ${pid} did not stop after SIGSTOP`);
