@@ -4,7 +4,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { cli, expectOk, openQueue, openStore, startRunCli, startWorkers, WorkerProcess } from './cluster.js';
+import {
+  cli,
+  expectOk,
+  openQueue,
+  openStore,
+  startRunCli,
+  startWorkers,
+  WorkerProcess,
+  waitRunCli,
+} from './cluster.js';
 import { tinyCase, tinyScript } from './tiny.js';
 
 // Bad input in distributed mode: clear errors from start-run/stop-run/status, failing nodes recorded with
@@ -103,16 +112,7 @@ describe('distributed mode: bad input', () => {
       '--start-nodes',
       'read_orders',
     ]);
-    const res = await cli([
-      'status',
-      '--keyspace',
-      ks,
-      '--run-id',
-      String(runId),
-      '--wait',
-      '--interval',
-      '500',
-    ]);
+    const res = await waitRunCli(ks, runId);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(new RegExp(`^run ${runId} in keyspace ${ks}: FAILED`));
     expect(res.stdout).toMatch(/read_orders\s+fail\s+1\/1\s+1/);
@@ -146,16 +146,7 @@ describe('distributed mode: bad input', () => {
         '--start-nodes',
         'read_orders',
       ]);
-      const res = await cli([
-        'status',
-        '--keyspace',
-        ks,
-        '--run-id',
-        String(runId),
-        '--wait',
-        '--interval',
-        '500',
-      ]);
+      const res = await waitRunCli(ks, runId);
       expect(res.code).toBe(1);
       expect(res.stdout).toContain(
         `node read_orders batch 0 failed: gave up after 2 failed attempt(s); last error: cannot read ${url}: HTTP 503`,
@@ -179,16 +170,7 @@ describe('distributed mode: bad input', () => {
         '--start-nodes',
         'read_orders',
       ]);
-      const res = await cli([
-        'status',
-        '--keyspace',
-        ks,
-        '--run-id',
-        String(runId),
-        '--wait',
-        '--interval',
-        '500',
-      ]);
+      const res = await waitRunCli(ks, runId);
       expectOk(res, 'status --wait');
       expect(res.stdout).toMatch(/: succeeded/);
       // The malformed message is handled beside the run, not before it: wait for its dead letter and log line.

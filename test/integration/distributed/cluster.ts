@@ -158,3 +158,8 @@ export async function startRunCli(args: readonly string[], env?: NodeJS.ProcessE
   if (!Number.isInteger(id) || id < 1) throw new Error(`start-run printed no run id: ${res.stdout}`);
   return id;
 }
+
+/** `plexus status --wait` for one run (polling every 500 ms): its exit code says whether the run succeeded. */
+export function waitRunCli(ks: string, runId: number, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  return cli(['status', '--keyspace', ks, '--run-id', String(runId), '--wait', '--interval', '500'], env);
+}

@@ -14,7 +14,6 @@ import { loadScript } from '../../../src/script/index.js';
 import { EmbeddedStore, NodeStatus, type TableRef } from '../../../src/store/index.js';
 import { diffFiles, prepareSuite, suitesDir } from '../capillaries/harness.js';
 import {
-  cli,
   expectOk,
   openQueue,
   openStore,
@@ -23,6 +22,7 @@ import {
   startWorkers,
   tableCounts,
   WorkerProcess,
+  waitRunCli,
 } from './cluster.js';
 import { PrivateBroker } from './private-broker.js';
 import { tinyCase } from './tiny.js';
@@ -135,16 +135,7 @@ describe('distributed mode under faults', () => {
         `dir_in=${lk.s.in}`,
         `dir_out=${lk.s.out}`,
       ]);
-      const waiting = cli([
-        'status',
-        '--keyspace',
-        ks,
-        '--run-id',
-        String(runId),
-        '--wait',
-        '--interval',
-        '500',
-      ]);
+      const waiting = waitRunCli(ks, runId);
       let finished = false;
       void waiting.then(() => (finished = true));
       // Four disruptions, each on a worker that holds a batch: SIGKILL, SIGKILL, a graceful SIGTERM, SIGKILL.
@@ -262,10 +253,7 @@ describe('distributed mode under faults', () => {
       await broker.stopApp();
       await new Promise((r) => setTimeout(r, 3000));
       await broker.startApp();
-      const res = await cli(
-        ['status', '--keyspace', ks, '--run-id', String(runId), '--wait', '--interval', '500'],
-        env,
-      );
+      const res = await waitRunCli(ks, runId, env);
       if (res.code !== 0) dumpLogs(workers);
       expectOk(res, 'plexus status --wait');
       expect(res.stdout).toMatch(/: succeeded/);
@@ -328,16 +316,7 @@ describe('distributed mode under faults', () => {
       });
       expect(lost).toBe(1);
       workers.push(...(await startWorkers(2, ks, path.join(c.dir, 'logs'))));
-      const res = await cli([
-        'status',
-        '--keyspace',
-        ks,
-        '--run-id',
-        String(started.runId),
-        '--wait',
-        '--interval',
-        '500',
-      ]);
+      const res = await waitRunCli(ks, started.runId);
       if (res.code !== 0) dumpLogs(workers);
       expectOk(res, 'plexus status --wait');
       // the sweep logs once it published the batch again (the batch may be done before the line is written)

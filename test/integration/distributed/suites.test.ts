@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { diffFiles, prepareSuite, suitesDir } from '../capillaries/harness.js';
 import {
-  cli,
   expectOk,
   openQueue,
   openStore,
   startRunCli,
   startWorkers,
   type WorkerProcess,
+  waitRunCli,
 } from './cluster.js';
 
 // Both Capillaries suites (one-run and multi-run variants) in distributed mode: three `plexus worker`
@@ -48,16 +48,7 @@ async function withCluster(
 }
 
 async function waitRun(ks: string, runId: number): Promise<string> {
-  const res = await cli([
-    'status',
-    '--keyspace',
-    ks,
-    '--run-id',
-    String(runId),
-    '--wait',
-    '--interval',
-    '500',
-  ]);
+  const res = await waitRunCli(ks, runId);
   expectOk(res, `plexus status --wait (run ${runId})`);
   expect(res.stdout).toMatch(new RegExp(`^run ${runId} in keyspace ${ks}: succeeded`));
   return res.stdout;
