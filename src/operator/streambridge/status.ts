@@ -187,6 +187,11 @@ function tracked(pods: readonly PodReport[]): PodReport[] {
   return [...byPod.values()].sort((a, b) => byName(a.pod, b.pod)).slice(0, MAX_BRIDGE_POD_STATUSES);
 }
 
+/** Adds one pod's counts to running totals. */
+function addInto(totals: Totals, delta: Totals): void {
+  for (const k of TOTAL_COUNTERS) totals[k] += delta[k];
+}
+
 /**
  * The monotonic totals and the per-pod entries (`status.pods`) they rest on.
  *
@@ -215,7 +220,7 @@ function tally(
       if (!t) continue;
       const added = absorb(p.pod, undefined, t)!;
       entries.push(added.entry);
-      for (const k of TOTAL_COUNTERS) sums[k] += added.delta[k];
+      addInto(sums, added.delta);
     }
     const unattributed = TOTAL_COUNTERS.some((k) => totals[k] > 0);
     for (const k of TOTAL_COUNTERS) totals[k] = Math.max(totals[k], sums[k]);
@@ -233,7 +238,7 @@ function tally(
         const added = absorb(p.pod, entry, prior);
         if (added) {
           entry = added.entry;
-          for (const k of TOTAL_COUNTERS) totals[k] += added.delta[k];
+          addInto(totals, added.delta);
         }
       }
     }
@@ -241,7 +246,7 @@ function tally(
     const added = t ? absorb(p.pod, entry, t) : undefined;
     if (added) {
       entry = added.entry;
-      for (const k of TOTAL_COUNTERS) totals[k] += added.delta[k];
+      addInto(totals, added.delta);
     }
     if (entry) entries.push(entry);
   }
