@@ -52,12 +52,18 @@ export class WebSocketSource implements Source {
     return Promise.resolve();
   }
 
+  /**
+   * Opens a connection. Its frames are delivered from the moment it exists: a server may send right
+   * after the upgrade (even in the same TCP segment), before anyone could attach a listener to the
+   * resolved socket.
+   */
   private open(): Promise<WebSocket> {
     return new Promise<WebSocket>((resolve, reject) => {
       const ws = new WebSocket(this.opts.url, {
         headers: this.opts.headers ?? {},
         handshakeTimeout: this.opts.openTimeoutMs ?? 10_000,
       });
+      this.deliverFrames(ws);
       const fail = (err: Error): void => {
         ws.removeAllListeners();
         ws.on('error', () => undefined);
@@ -73,6 +79,28 @@ export class WebSocketSource implements Source {
         this.sockets.add(ws);
         resolve(ws);
       });
+    });
+  }
+
+  private deliverFrames(ws: WebSocket): void {
+    const conn = ++this.connSeq;
+    let seq = 0;
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
+      const payload =
+        isBinary || (this.opts.binary ?? true) ? buf : Buffer.from(buf.toString('utf8'), 'utf8');
+      const pending = this.ctx.deliver({
+        data: payload,
+        attributes: { position: `ws:${conn}:${++seq}`, timestamp: Date.now() },
+        ack: noop,
+      });
+      // Backpressure: stop reading the socket until the bridge has room again.
+      ws.pause();
+      void pending.then(() => ws.resume());
     });
   }
 
@@ -99,8 +127,10 @@ export class WebSocketSource implements Source {
       let current = first;
       let alive = true;
       let rotationTimer: NodeJS.Timeout | undefined;
+      let ended = false;
       const rotationBackoff = this.ctx.newBackoff();
       const finish = (err?: Error): void => {
+        ended = true;
         this.clearTimer(pingTimer);
         this.clearTimer(rotationTimer);
         this.endSession = undefined;
@@ -109,32 +139,13 @@ export class WebSocketSource implements Source {
       };
       this.endSession = () => finish();
       const attach = (ws: WebSocket): void => {
-        const conn = ++this.connSeq;
-        let seq = 0;
-        ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-          const buf = Array.isArray(data)
-            ? Buffer.concat(data)
-            : Buffer.isBuffer(data)
-              ? data
-              : Buffer.from(data);
-          const payload =
-            isBinary || (this.opts.binary ?? true) ? buf : Buffer.from(buf.toString('utf8'), 'utf8');
-          const pending = this.ctx.deliver({
-            data: payload,
-            attributes: { position: `ws:${conn}:${++seq}`, timestamp: Date.now() },
-            ack: noop,
-          });
-          // Backpressure: stop reading the socket until the bridge has room again.
-          ws.pause();
-          void pending.then(() => ws.resume());
-        });
         ws.on('pong', () => {
           if (ws === current) alive = true;
         });
         ws.on('error', (err: Error) => {
-          this.ctx.logger.warn({ err: err.message, conn }, 'WebSocket error');
+          this.ctx.logger.warn({ err: err.message, url: this.opts.url }, 'WebSocket error');
         });
-        ws.on('close', (code: number, reason: Buffer) => {
+        const closed = (code: number, reason: Buffer): void => {
           this.sockets.delete(ws);
           if (ws !== current) return;
           if (this.stopped) finish();
@@ -144,7 +155,10 @@ export class WebSocketSource implements Source {
                 `server closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`,
               ),
             );
-        });
+        };
+        ws.on('close', closed);
+        // A server that closes right after the upgrade may have done so before this listener existed.
+        if (ws.readyState === WebSocket.CLOSED) closed(1006, Buffer.alloc(0));
       };
       attach(first);
       up(`connected to ${this.opts.url}`);
@@ -170,11 +184,11 @@ export class WebSocketSource implements Source {
         if (this.stopped) return;
         try {
           const next = await this.open();
-          if (this.stopped) {
-            next.close(1000, 'bridge stopping');
+          // The bridge stopped, or the session ended (its successor opens its own connection).
+          if (this.stopped || ended) {
+            next.close(1000, this.stopped ? 'bridge stopping' : 'session ended');
             return;
           }
-          attach(next);
           const old = current;
           current = next;
           alive = true;
@@ -183,7 +197,9 @@ export class WebSocketSource implements Source {
           this.ctx.logger.info('WebSocket connection rotated (make-before-break)');
           this.timer(this.opts.rotationOverlapMs ?? 2000, () => old.close(1000, 'rotation'));
           scheduleRotation(rotateEvery);
+          attach(next);
         } catch (err) {
+          if (ended) return;
           const delay = Math.max(rotationBackoff.next(), 100);
           this.ctx.report.retry('rotate', err);
           this.ctx.logger.warn(

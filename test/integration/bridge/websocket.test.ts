@@ -49,14 +49,20 @@ function collect(stream: PassThrough): () => string[] {
 
 jest.setTimeout(120_000);
 
+type Bridge = ReturnType<typeof createBridge>;
+
 describe('WebSocket source (ws server started by the test)', () => {
   let server: Server;
   let bufferDir: string;
+  // Every bridge a test starts is stopped after it, also when the test failed half-way.
+  let bridges: Bridge[] = [];
   beforeEach(async () => {
     server = await startServer();
     bufferDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plexus-ws-'));
   });
   afterEach(async () => {
+    await Promise.all(bridges.map((b) => b.stop()));
+    bridges = [];
     await server.close();
     fs.rmSync(bufferDir, { recursive: true, force: true });
   });
@@ -79,7 +85,9 @@ backoff: { initial: 50ms, max: 300ms }
 `,
       'ws.yaml',
     );
-    return createBridge(cfg, { registry: freshRegistry(), logger, stdout: out });
+    const bridge = createBridge(cfg, { registry: freshRegistry(), logger, stdout: out });
+    bridges.push(bridge);
+    return bridge;
   }
 
   it('delivers every frame, sends the headers, and reconnects (reported) when the server closes', async () => {
@@ -107,6 +115,32 @@ backoff: { initial: 50ms, max: 300ms }
     expect(t.duplicates).toBe(0);
   });
 
+  it('delivers the frames a server sends the moment a connection opens, on every reconnect', async () => {
+    // A feed that greets each connection at once: those frames can share a TCP segment with the
+    // upgrade answer, so they arrive before the connection could be handed to anyone.
+    const run = uniqueName('greet');
+    const sent: string[] = [];
+    server.wss.on('connection', (ws) => {
+      const conn = server.connections.length;
+      for (let i = 0; i < 10; i++) {
+        const p = payload(run, conn * 100 + i);
+        sent.push(p);
+        ws.send(p);
+      }
+      if (conn < 20) setTimeout(() => ws.close(1001, 'next'), 20);
+    });
+    const out = new PassThrough();
+    const lines = collect(out);
+    const bridge = bridgeFor('', out);
+    await bridge.start();
+    await waitFor('20 connections', () => server.connections.length >= 20, 60_000);
+    await waitFor('every greeting out', () => lines().length >= sent.length, 60_000);
+    expect(sent).toHaveLength(200);
+    const t = tally(sent, lines());
+    expect(t.missing).toEqual([]);
+    expect(t.duplicates).toBe(0);
+  });
+
   it('keeps retrying with backoff while the server is gone and reports it', async () => {
     const out = new PassThrough();
     const bridge = bridgeFor('', out);
@@ -121,12 +155,14 @@ backoff: { initial: 50ms, max: 300ms }
     const wss = new WebSocketServer({ host: '127.0.0.1', port });
     let reconnected = false;
     wss.on('connection', () => (reconnected = true));
-    await waitFor('reconnected to the new server', () => reconnected, 60_000);
-    await waitFor('SourceConnected again', () => bridge.state.isReady(), 60_000);
-    await bridge.stop();
-    for (const c of wss.clients) c.terminate();
-    await new Promise<void>((r) => wss.close(() => r()));
-    server = await startServer();
+    try {
+      await waitFor('reconnected to the new server', () => reconnected, 60_000);
+      await waitFor('SourceConnected again', () => bridge.state.isReady(), 60_000);
+    } finally {
+      await bridge.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
   });
 
   it('rotates the connection every reconnectEvery, make-before-break, without losing frames', async () => {
@@ -181,19 +217,23 @@ backoff: { initial: 50ms, max: 200ms }
       'ws-sink.yaml',
     );
     const bridge = createBridge(cfg, { registry: freshRegistry(), logger, stdin: input });
-    await bridge.start();
-    const run = uniqueName('wss');
-    const sent = Array.from({ length: 200 }, (_, i) => payload(run, i));
-    input.write(sent.slice(0, 100).join('\n') + '\n');
-    await waitFor('first half', () => got.length >= 100, 60_000);
-    (server.connections[0] as WebSocket).close();
-    await waitFor('sink disconnected', () => !bridge.state.isReady(), 60_000);
-    input.write(sent.slice(100).join('\n') + '\n');
-    input.end();
-    const outcome = await bridge.done;
-    expect(outcome.status.phase).toBe('Completed');
-    expect(tally(sent, got).missing).toEqual([]);
-    expect(outcome.status.counters.reconnects).toBeGreaterThanOrEqual(1);
-    await server.close();
+    try {
+      await bridge.start();
+      const run = uniqueName('wss');
+      const sent = Array.from({ length: 200 }, (_, i) => payload(run, i));
+      input.write(sent.slice(0, 100).join('\n') + '\n');
+      await waitFor('first half', () => got.length >= 100, 60_000);
+      (server.connections[0] as WebSocket).close();
+      await waitFor('sink disconnected', () => !bridge.state.isReady(), 60_000);
+      input.write(sent.slice(100).join('\n') + '\n');
+      input.end();
+      const outcome = await bridge.done;
+      expect(outcome.status.phase).toBe('Completed');
+      expect(tally(sent, got).missing).toEqual([]);
+      expect(outcome.status.counters.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await bridge.stop();
+      await server.close();
+    }
   });
 });
