@@ -20,7 +20,7 @@ PLEXUS_PORT_OFFSET=${PLEXUS_PORT_OFFSET:-0}
 PLEXUS_START_TIMEOUT=${PLEXUS_START_TIMEOUT:-180}
 
 # Every service the harness knows, in start order (helm is a tool, built only).
-ALL_SERVICES=(rabbitmq cassandra kafka kinesis k8s s3 helm)
+ALL_SERVICES=(rabbitmq cassandra kafka kinesis k8s s3 sftp helm)
 
 # Go builds: never fetch a toolchain, never use cgo, take the module versions pinned in go.sum.
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
@@ -33,7 +33,7 @@ die() {
   exit 1
 }
 
-# Canonical service name for a user-given one (aliases: minio -> s3, kube/kubernetes -> k8s).
+# Canonical service name for a user-given one (aliases: minio -> s3, kube/kubernetes -> k8s, ssh -> sftp).
 canonical_service() {
   case "$1" in
     rabbitmq | rabbit | amqp) echo rabbitmq ;;
@@ -42,6 +42,7 @@ canonical_service() {
     kinesis) echo kinesis ;;
     k8s | kube | kubernetes | kube-apiserver | etcd) echo k8s ;;
     s3 | minio) echo s3 ;;
+    sftp | ssh | sshd) echo sftp ;;
     helm) echo helm ;;
     *) return 1 ;;
   esac

@@ -2,7 +2,7 @@
 # Installs (when missing), starts and waits for the real services of the integration tests, on 127.0.0.1
 # only, then writes test/.services.env.
 #
-#   test/infra/up.sh                 # every service: rabbitmq cassandra kafka kinesis k8s s3 helm
+#   test/infra/up.sh                 # every service: rabbitmq cassandra kafka kinesis k8s s3 sftp helm
 #   test/infra/up.sh s3 kafka        # a subset (aliases: minio=s3, kube=k8s)
 #   test/infra/up.sh --install-only  # build/install what is missing, start nothing
 #
@@ -24,7 +24,7 @@ for a in "$@"; do
     install_only=true
     continue
   fi
-  s=$(canonical_service "$a") || die "unknown service '$a' (known: ${ALL_SERVICES[*]}; aliases minio, kube)"
+  s=$(canonical_service "$a") || die "unknown service '$a' (known: ${ALL_SERVICES[*]}; aliases minio, kube, ssh)"
   selected+=("$s")
 done
 [ ${#selected[@]} -gt 0 ] || selected=("${ALL_SERVICES[@]}")
