@@ -8,16 +8,34 @@ import { finished, pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { PlexusError, TransientError, UserInputError, errorMessage } from '../errors/index.js';
+import { createLogger, type Logger } from '../obs/index.js';
+import { customCaFetch, type CustomCaFetch } from './https-ca.js';
+import {
+  SftpClient,
+  remoteTmpName,
+  sftpError,
+  sftpFastGet,
+  sftpFastPut,
+  sftpReplace,
+  sftpSettingsFromEnv,
+  sftpStat,
+  sftpStatOrUndefined,
+  sftpUnlink,
+  type SftpSettings,
+  type SftpTarget,
+} from './sftp.js';
 
 /**
- * One module for all URL I/O: plain paths and `file://` URLs, `s3://bucket/key`, and `http(s)://` for
- * reading. Reads are streams; writes go to a temporary file first and become visible only on commit, so a
- * failed batch never leaves a half-written file that looks complete.
+ * One module for all URL I/O: plain paths and `file://` URLs, `s3://bucket/key`, `sftp://user@host/path`,
+ * and `http(s)://` for reading. Reads are streams (sftp: the file is downloaded whole first); writes go to a
+ * temporary file first and become visible only on commit, so a failed batch never leaves a half-written
+ * file that looks complete.
  */
 
 export type ParsedUrl =
   | { readonly scheme: 'file'; readonly path: string }
   | { readonly scheme: 's3'; readonly bucket: string; readonly key: string }
+  | ({ readonly scheme: 'sftp' } & SftpTarget)
   | { readonly scheme: 'http'; readonly url: string };
 
 export interface S3Settings {
@@ -38,10 +56,19 @@ export interface S3Settings {
 
 export interface UrlIoOptions {
   readonly s3?: S3Settings;
+  /** sftp:// keys and host checking; explicit settings win over PLEXUS_SFTP_* in `env`. */
+  readonly sftp?: SftpSettings;
+  /**
+   * A directory of PEM certificates trusted for https reads in addition to the default roots (Capillaries'
+   * `ca_path`). Env: PLEXUS_CA_PATH.
+   */
+  readonly caPath?: string;
   /** Directory for downloads of remote files (default: the OS temp directory). */
   readonly tmpDir?: string;
-  /** Environment to read S3 settings from (default process.env); explicit `s3` settings win. */
+  /** Environment to read S3, SFTP and CA settings from (default process.env); explicit settings win. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** For the host key fingerprints of unchecked SFTP servers (default: a logger created on first use). */
+  readonly logger?: Logger;
 }
 
 export interface UrlWriter {
@@ -84,15 +111,62 @@ export function parseUrl(url: string): ParsedUrl {
       }
       return { scheme: 's3', bucket, key };
     }
+    case 'sftp':
+      return parseSftpUrl(url);
     case 'http':
     case 'https':
       return { scheme: 'http', url };
     default:
       throw new UserInputError(
         'URL_SCHEME',
-        `${url}: unsupported URL scheme '${scheme}' (supported: local paths, file://, s3://, http://, https://)`,
+        `${url}: unsupported URL scheme '${scheme}' (supported: local paths, file://, s3://, sftp://, http://, https://)`,
       );
   }
+}
+
+const SFTP_SHAPE = 'an SFTP URL must look like sftp://user@host[:port]/absolute/path';
+
+/** `sftp://user@host[:port]/abs/path`: user and path percent-decoded, port 22 when absent. */
+function parseSftpUrl(url: string): ParsedUrl {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserInputError('URL_INVALID', `${redactPassword(url)}: not a valid URL: ${SFTP_SHAPE}`);
+  }
+  if (u.password) {
+    throw new UserInputError(
+      'URL_INVALID',
+      `${redactPassword(url)}: passwords in sftp:// URLs are not supported: sftp authenticates with a` +
+        ' private key per user (PLEXUS_SFTP_PRIVATE_KEYS)',
+    );
+  }
+  if (!u.username) throw new UserInputError('URL_INVALID', `${url}: the user is missing: ${SFTP_SHAPE}`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new UserInputError('URL_INVALID', `${url}: the host is missing: ${SFTP_SHAPE}`);
+  if (u.search || u.hash) {
+    throw new UserInputError(
+      'URL_INVALID',
+      `${url}: '?' and '#' are not part of an SFTP path (write them as %3F and %23): ${SFTP_SHAPE}`,
+    );
+  }
+  let user: string;
+  let filePath: string;
+  try {
+    user = decodeURIComponent(u.username);
+    filePath = decodeURIComponent(u.pathname);
+  } catch {
+    throw new UserInputError('URL_INVALID', `${url}: malformed percent-encoding: ${SFTP_SHAPE}`);
+  }
+  if (filePath === '' || filePath === '/') {
+    throw new UserInputError('URL_INVALID', `${url}: the file path is missing: ${SFTP_SHAPE}`);
+  }
+  return { scheme: 'sftp', user, host, port: u.port ? Number(u.port) : 22, path: filePath };
+}
+
+/** The URL with the password (if any) of its user-info replaced, for messages. */
+function redactPassword(url: string): string {
+  return url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
 }
 
 function envFlag(v: string | undefined): boolean | undefined {
@@ -223,18 +297,51 @@ async function endAndWait(stream: Writable): Promise<void> {
   await finished(stream);
 }
 
-/** URL I/O bound to one configuration (S3 client, temp directory). */
+/** URL I/O bound to one configuration (S3 client, SFTP connections, CA directory, temp directory). */
 export class UrlIo {
   private readonly s3Settings: S3Settings;
   private readonly tmpDir: string;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly caPath: string | undefined;
   private s3Client: S3Client | undefined;
+  private sftpClient: SftpClient | undefined;
+  private caFetch: Promise<CustomCaFetch> | undefined;
+  private logger: Logger | undefined;
 
-  constructor(options: UrlIoOptions = {}) {
+  constructor(private readonly options: UrlIoOptions = {}) {
+    this.env = options.env ?? process.env;
     this.s3Settings = {
-      ...s3SettingsFromEnv(options.env ?? process.env),
+      ...s3SettingsFromEnv(this.env),
       ...stripUndefined(options.s3 ?? {}),
     };
+    this.caPath = options.caPath ?? (this.env.PLEXUS_CA_PATH?.trim() || undefined);
     this.tmpDir = options.tmpDir ?? os.tmpdir();
+    this.logger = options.logger;
+  }
+
+  /**
+   * The SFTP connections (created on first use). PLEXUS_SFTP_* is read here, not in the constructor, so
+   * a malformed value fails sftp:// access only, with its message.
+   */
+  private sftp(): SftpClient {
+    this.sftpClient ??= new SftpClient(
+      { ...sftpSettingsFromEnv(this.env), ...stripUndefined(this.options.sftp ?? {}) },
+      () => (this.logger ??= createLogger({ name: 'plexus-io' })),
+    );
+    return this.sftpClient;
+  }
+
+  /** fetch for http(s) reads: undici's with the extra roots when a CA directory is set, else the global one. */
+  private async httpFetch(url: string, method: 'GET' | 'HEAD' = 'GET'): Promise<HttpResponse> {
+    if (!this.caPath) return await fetch(url, { method, redirect: 'follow' });
+    const caPath = this.caPath;
+    const pending = (this.caFetch ??= customCaFetch(caPath));
+    // a CA directory that could not be read is reported, and read again on the next request
+    pending.catch(() => {
+      if (this.caFetch === pending) this.caFetch = undefined;
+    });
+    const { fetch: caFetch, agent } = await pending;
+    return (await caFetch(url, { method, redirect: 'follow', dispatcher: agent })) as HttpResponse;
   }
 
   /** The S3 client (created on first use, loading the AWS SDK). */
@@ -259,9 +366,17 @@ export class UrlIo {
     return this.s3Client;
   }
 
+  /** Releases the S3 client, the SFTP connections and the https agent (a later call opens new ones). */
   close(): void {
     this.s3Client?.destroy();
     this.s3Client = undefined;
+    this.sftpClient?.close();
+    const ca = this.caFetch;
+    this.caFetch = undefined;
+    ca?.then(
+      (c) => c.agent.destroy(),
+      () => undefined,
+    ).catch(() => undefined);
   }
 
   /** Whole content as UTF-8 text (scripts, parameter files, criteria, code). */
@@ -272,6 +387,16 @@ export class UrlIo {
         return await fsp.readFile(u.path, 'utf8');
       } catch (err) {
         throw fsError(url, 'read', err);
+      }
+    }
+    if (u.scheme === 'sftp') {
+      const tmp = await this.downloadToTemp(url);
+      try {
+        return await fsp.readFile(tmp.path, 'utf8');
+      } catch (err) {
+        throw fsError(`${tmp.path} (downloaded from ${url})`, 'read', err);
+      } finally {
+        await tmp.cleanup();
       }
     }
     const stream = await this.openRead(url);
@@ -324,10 +449,24 @@ export class UrlIo {
           throw s3Error(url, 'read', err);
         }
       }
-      case 'http': {
-        let res: Response;
+      case 'sftp': {
+        // downloaded whole (the connection is free again at once), then read from the local copy
+        const tmp = await this.downloadToTemp(url);
+        let fh: fsp.FileHandle;
         try {
-          res = await fetch(u.url, { redirect: 'follow' });
+          fh = await fsp.open(tmp.path, 'r');
+        } catch (err) {
+          await tmp.cleanup();
+          throw fsError(`${tmp.path} (downloaded from ${url})`, 'read', err);
+        }
+        const local = fh.createReadStream({ highWaterMark: 256 * 1024 });
+        local.once('close', () => void tmp.cleanup().catch(() => undefined));
+        return withUrlErrors(local, (err) => fsError(`${tmp.path} (downloaded from ${url})`, 'read', err));
+      }
+      case 'http': {
+        let res: HttpResponse;
+        try {
+          res = await this.httpFetch(u.url);
         } catch (err) {
           throw httpError(url, err);
         }
@@ -369,9 +508,13 @@ export class UrlIo {
           if (e.code === 'S3_NO_SUCH_KEY') return false;
           throw e;
         }
+      case 'sftp':
+        return (
+          (await this.sftp().with(u, url, 'check', (sftp) => sftpStatOrUndefined(sftp, u.path))) !== undefined
+        );
       case 'http': {
         try {
-          const res = await fetch(u.url, { method: 'HEAD', redirect: 'follow' });
+          const res = await this.httpFetch(u.url, 'HEAD');
           return res.ok;
         } catch (err) {
           throw httpError(url, err);
@@ -395,8 +538,14 @@ export class UrlIo {
       }
       return { path: u.path, cleanup: async () => undefined };
     }
-    const base = path.basename(u.scheme === 's3' ? u.key : new URL(u.url).pathname) || 'download';
+    const base =
+      path.basename(u.scheme === 's3' ? u.key : u.scheme === 'sftp' ? u.path : new URL(u.url).pathname) ||
+      'download';
     const tmp = path.join(this.tmpDir, `plexus-${process.pid}-${randomBytes(6).toString('hex')}-${base}`);
+    if (u.scheme === 'sftp') {
+      await this.sftpDownload(u, url, tmp);
+      return { path: tmp, cleanup: () => unlinkQuiet(tmp) };
+    }
     const src = await this.openRead(url);
     try {
       await pipeline(src, fs.createWriteStream(tmp, { flags: 'wx' }));
@@ -412,10 +561,33 @@ export class UrlIo {
     return { path: tmp, cleanup: () => unlinkQuiet(tmp) };
   }
 
+  /** Downloads an sftp:// file whole into `tmp` (removed again when the download fails). */
+  private async sftpDownload(u: SftpTarget, url: string, tmp: string): Promise<void> {
+    try {
+      // created here, so a problem of the temp directory is reported as such (not as a remote error)
+      await (await fsp.open(tmp, 'wx')).close();
+    } catch (err) {
+      throw fsError(tmp, `download ${url} to`, err);
+    }
+    try {
+      await this.sftp().with(u, url, 'read', async (sftp) => {
+        const st = await sftpStat(sftp, u.path);
+        if (st.isDirectory()) {
+          throw new UserInputError('SFTP_IS_DIRECTORY', `cannot read ${url}: it is a directory`);
+        }
+        await sftpFastGet(sftp, u.path, tmp);
+      });
+    } catch (err) {
+      await unlinkQuiet(tmp);
+      throw err;
+    }
+  }
+
   /**
    * A writer for the URL. Local files: a temp file in the same directory, renamed over the target on
    * commit (the parent directory must exist). S3: a local temp file uploaded on commit (multipart for
-   * large files). HTTP is read-only.
+   * large files). SFTP: a local temp file uploaded on commit under a temporary name beside the target, then
+   * renamed over it (the remote directory must exist). HTTP is read-only.
    */
   async openWrite(url: string): Promise<UrlWriter> {
     const u = parseUrl(url);
@@ -461,6 +633,41 @@ export class UrlIo {
             await this.uploadFile(file, u.bucket, u.key);
           } catch (err) {
             throw s3Error(url, 'write', err);
+          } finally {
+            await unlinkQuiet(file);
+          }
+        });
+      }
+      case 'sftp': {
+        const dir = path.posix.dirname(u.path);
+        // the directory and the target are checked now, before the batch produces its rows
+        await this.sftp().with(u, url, 'write', async (sftp) => {
+          const d = await sftpStatOrUndefined(sftp, dir);
+          if (!d || !d.isDirectory()) {
+            throw new UserInputError(
+              'DIR_NOT_FOUND',
+              `cannot write ${url}: directory ${dir} does not exist on ${u.host}`,
+            );
+          }
+          const target = await sftpStatOrUndefined(sftp, u.path);
+          if (target?.isDirectory()) {
+            throw new UserInputError('FILE_IS_DIRECTORY', `cannot write ${url}: it is a directory`);
+          }
+        });
+        const tmp = path.join(this.tmpDir, `plexus-up-${process.pid}-${randomBytes(6).toString('hex')}`);
+        return this.tempWriter(url, tmp, async (file) => {
+          try {
+            await this.sftp().with(u, url, 'write', async (sftp) => {
+              const remoteTmp = remoteTmpName(u.path);
+              try {
+                await sftpFastPut(sftp, file, remoteTmp);
+                await sftpReplace(sftp, remoteTmp, u.path);
+              } catch (err) {
+                // the old file stays; the partial upload goes (best effort: the connection may be gone)
+                await sftpUnlink(sftp, remoteTmp).catch(() => undefined);
+                throw sftpError(url, 'write', err);
+              }
+            });
           } finally {
             await unlinkQuiet(file);
           }
@@ -548,10 +755,39 @@ function withUrlErrors(src: Readable, map: (err: unknown) => Error): Readable {
   return out;
 }
 
+/** The parts of a fetch Response the http(s) reads use (global fetch and undici's). */
+interface HttpResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** TLS verification failures: the server's certificate is not trusted (retrying will not help). */
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 function httpError(url: string, err: unknown): PlexusError {
   if (err instanceof PlexusError) return err;
   const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   const detail = cause?.code ?? cause?.message ?? errorMessage(err);
+  if (cause?.code && TLS_TRUST_CODES.has(cause.code)) {
+    return new UserInputError(
+      'HTTP_TLS',
+      `cannot read ${url}: the server's certificate is not trusted (${cause.code}); put the certificate` +
+        ' of a private CA in the directory PLEXUS_CA_PATH names',
+      { cause: err },
+    );
+  }
   return new TransientError('HTTP_IO', `cannot read ${url}: ${detail}`, { cause: err });
 }
 

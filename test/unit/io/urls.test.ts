@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,9 +40,95 @@ describe('parseUrl', () => {
 
   test('bad URLs are named in the error', () => {
     expect(() => parseUrl('s3://bucket')).toThrow('s3://bucket: an S3 URL must look like s3://bucket/key');
-    expect(() => parseUrl('sftp://u@h/x')).toThrow(/sftp:\/\/u@h\/x: unsupported URL scheme 'sftp'/);
+    expect(() => parseUrl('ftp://u@h/x')).toThrow(
+      "ftp://u@h/x: unsupported URL scheme 'ftp' (supported: local paths, file://, s3://, sftp://, http://, https://)",
+    );
     expect(() => parseUrl('file://otherhost/x')).toThrow(/file:\/\/otherhost\/x: not a valid local file URL/);
     expect(() => parseUrl('')).toThrow(UserInputError);
+  });
+});
+
+describe('parseUrl: sftp', () => {
+  test('user, host, port (22 by default) and the absolute path, percent-decoded', () => {
+    expect(parseUrl('sftp://alice@files.example.org/data/in.csv')).toEqual({
+      scheme: 'sftp',
+      user: 'alice',
+      host: 'files.example.org',
+      port: 22,
+      path: '/data/in.csv',
+    });
+    expect(parseUrl('SFTP://svc%2Bio@10.1.2.3:2222/a%20b/c%3F.csv')).toEqual({
+      scheme: 'sftp',
+      user: 'svc+io',
+      host: '10.1.2.3',
+      port: 2222,
+      path: '/a b/c?.csv',
+    });
+    expect(parseUrl('sftp://u@[::1]:2200/x')).toMatchObject({ host: '::1', port: 2200, path: '/x' });
+  });
+
+  test('malformed sftp URLs say what is missing', () => {
+    const shape = 'an SFTP URL must look like sftp://user@host[:port]/absolute/path';
+    expect(() => parseUrl('sftp://host/x')).toThrow(`sftp://host/x: the user is missing: ${shape}`);
+    expect(() => parseUrl('sftp://u@host')).toThrow(`sftp://u@host: the file path is missing: ${shape}`);
+    expect(() => parseUrl('sftp://u@host/')).toThrow(`sftp://u@host/: the file path is missing: ${shape}`);
+    expect(() => parseUrl('sftp://u@host:99999/x')).toThrow(
+      `sftp://u@host:99999/x: not a valid URL: ${shape}`,
+    );
+    expect(() => parseUrl('sftp://u@host/x?y')).toThrow(/'\?' and '#' are not part of an SFTP path/);
+    expect(() => parseUrl('sftp://u@host/%E0%A4%A')).toThrow(/malformed percent-encoding/);
+    // a password is refused and never echoed
+    let message = '';
+    try {
+      parseUrl('sftp://u:s3cret@host/x');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      'sftp://u:***@host/x: passwords in sftp:// URLs are not supported: sftp authenticates with a private key per user (PLEXUS_SFTP_PRIVATE_KEYS)',
+    );
+  });
+
+  test('a missing key or a malformed key map fails sftp access only, with the variable named', async () => {
+    const noKeys = new UrlIo({ env: {} });
+    await expect(noKeys.readText('sftp://alice@127.0.0.1:9/data/x.csv')).rejects.toMatchObject({
+      name: 'UserInputError',
+      code: 'SFTP_NO_KEY',
+      message:
+        "cannot read sftp://alice@127.0.0.1:9/data/x.csv: no private key for user 'alice': add it to PLEXUS_SFTP_PRIVATE_KEYS (e.g. alice=/path/to/key); it is not set",
+    });
+    const badMap = new UrlIo({ env: { PLEXUS_SFTP_PRIVATE_KEYS: 'alice' } });
+    await expect(badMap.exists('sftp://alice@127.0.0.1:9/x')).rejects.toThrow(
+      /PLEXUS_SFTP_PRIVATE_KEYS: 'alice' is not user=keyfile/,
+    );
+    // local files are not affected by it
+    const f = path.join(dir, 'local.txt');
+    await fsp.writeFile(f, 'ok');
+    expect(await badMap.readText(f)).toBe('ok');
+  });
+
+  test('a key file that is missing or not a private key is named, its content never shown', async () => {
+    const pub = path.join(dir, 'id.pub');
+    await fsp.writeFile(
+      pub,
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPiZRnWMO1EBxgHTaUPxWSmBIJpfvCBCN/9Cz0CBg/2Z k\n',
+    );
+    const garbage = path.join(dir, 'garbage');
+    await fsp.writeFile(garbage, 'SECRET-LOOKING-TEXT');
+    const missing = path.join(dir, 'nope');
+    const io2 = new UrlIo({ env: {}, sftp: { privateKeys: { a: pub, b: garbage, c: missing } } });
+    await expect(io2.readText('sftp://a@127.0.0.1:9/x')).rejects.toThrow(
+      new RegExp(
+        `cannot read sftp://a@127.0.0.1:9/x: the private key file ${pub} of user 'a' \\(PLEXUS_SFTP_PRIVATE_KEYS\\) cannot be used`,
+      ),
+    );
+    const err = await io2.readText('sftp://b@127.0.0.1:9/x').catch((e: unknown) => e as Error);
+    expect(err).toMatchObject({ name: 'UserInputError', code: 'SFTP_KEY_INVALID' });
+    expect((err as Error).message).not.toContain('SECRET-LOOKING-TEXT');
+    await expect(io2.readText('sftp://c@127.0.0.1:9/x')).rejects.toThrow(
+      `cannot read sftp://c@127.0.0.1:9/x: the private key file ${missing} of user 'c' (PLEXUS_SFTP_PRIVATE_KEYS) cannot be read: no such file`,
+    );
+    io2.close();
   });
 });
 
@@ -227,4 +314,78 @@ test('an error while streaming names the URL', async () => {
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+describe('https with a custom CA directory (PLEXUS_CA_PATH)', () => {
+  const tlsDir = path.resolve(import.meta.dirname ?? '.', '../../fixtures/tls');
+  const caDir = path.join(tlsDir, 'ca');
+  let server: https.Server;
+  let base: string;
+  beforeAll(async () => {
+    server = https.createServer(
+      {
+        key: fs.readFileSync(path.join(tlsDir, 'server.key')),
+        cert: fs.readFileSync(path.join(tlsDir, 'server.pem')),
+      },
+      (req, res) => {
+        if (req.url === '/data.csv') {
+          res.writeHead(200, { 'content-type': 'text/csv' });
+          res.end('a,b\n1,2\n');
+        } else if (req.url === '/moved') {
+          res.writeHead(302, { location: '/data.csv' });
+          res.end();
+        } else {
+          res.writeHead(404);
+          res.end();
+        }
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  test('a server certified by a CA of the directory is trusted (reads, redirects, HEAD, downloads)', async () => {
+    const caIo = new UrlIo({ env: { PLEXUS_CA_PATH: caDir } });
+    try {
+      expect(await caIo.readText(`${base}/data.csv`)).toBe('a,b\n1,2\n');
+      expect(await readAll(await caIo.openRead(`${base}/moved`))).toBe('a,b\n1,2\n');
+      expect(await caIo.exists(`${base}/data.csv`)).toBe(true);
+      expect(await caIo.exists(`${base}/nothing`)).toBe(false);
+      const t = await caIo.downloadToTemp(`${base}/data.csv`);
+      expect(await fsp.readFile(t.path, 'utf8')).toBe('a,b\n1,2\n');
+      await t.cleanup();
+      await expect(caIo.readText(`${base}/nothing`)).rejects.toThrow(`cannot read ${base}/nothing: HTTP 404`);
+    } finally {
+      caIo.close();
+    }
+  });
+
+  test('without the CA the certificate is not trusted: a user error that names the setting', async () => {
+    await expect(io.readText(`${base}/data.csv`)).rejects.toMatchObject({
+      name: 'UserInputError',
+      code: 'HTTP_TLS',
+      message: `cannot read ${base}/data.csv: the server's certificate is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); put the certificate of a private CA in the directory PLEXUS_CA_PATH names`,
+    });
+  });
+
+  test('a CA directory that is missing, empty of certificates or holds a broken one is named', async () => {
+    const missing = path.join(dir, 'no-such-dir');
+    const mk = (ca: string): UrlIo => new UrlIo({ env: {}, caPath: ca });
+    await expect(mk(missing).readText(`${base}/data.csv`)).rejects.toThrow(
+      `PLEXUS_CA_PATH=${missing}: cannot read the CA directory: no such directory`,
+    );
+    await fsp.writeFile(path.join(dir, 'notes.txt'), 'no certificates here');
+    await expect(mk(dir).readText(`${base}/data.csv`)).rejects.toThrow(
+      `PLEXUS_CA_PATH=${dir}: the CA directory holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+    const broken = path.join(dir, 'broken.pem');
+    await fsp.writeFile(broken, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    await expect(mk(dir).readText(`${base}/data.csv`)).rejects.toThrow(
+      `PLEXUS_CA_PATH: ${broken} holds a certificate that does not parse`,
+    );
+  });
 });
