@@ -134,7 +134,8 @@ EOF
     "SFTP_USER=$user" \
     "SFTP_PRIVATE_KEY=$d/client_ed25519" \
     "SFTP_KNOWN_HOSTS=$d/known_hosts" \
-    "SFTP_ROOT=$d/files"
+    "SFTP_ROOT=$d/files" \
+    "SFTP_LOG=$(svc_log sftp)"
 }
 
 sftp_stop() { stop_pidfile "$(svc_dir sftp)/pid" 20; }
