@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { bridgeCommand } from './commands/bridge.js';
 import { controllerCommand } from './commands/controller.js';
 import { dagCommand } from './commands/dag.js';
+import { protoFileReaderCreatorCommand } from './commands/proto-file-reader-creator.js';
 import { runCommand } from './commands/run.js';
 import { startRunCommand } from './commands/start-run.js';
 import { statusCommand } from './commands/status.js';
@@ -21,6 +22,7 @@ const commands: readonly CommandRegistrar[] = [
   stopRunCommand,
   statusCommand,
   controllerCommand,
+  protoFileReaderCreatorCommand,
 ];
 
 export function buildProgram(): Command {
