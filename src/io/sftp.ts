@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import type { Client, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { PlexusError, TransientError, UserInputError, errorMessage } from '../errors/index.js';
@@ -37,14 +38,23 @@ export interface SftpSettings {
   readonly knownHosts?: string;
   /** TCP connect + SSH handshake + authentication, in ms (default 20000). Env: PLEXUS_SFTP_CONNECT_TIMEOUT_MS. */
   readonly connectTimeoutMs?: number;
-  /** An unused connection is closed after this many ms (default 2000). */
+  /**
+   * An unused connection is closed after this many ms (default 2000). While unused it does not keep the
+   * process alive.
+   */
   readonly idleTimeoutMs?: number;
+  /**
+   * A connection with operations under way that receives nothing for this many ms is given up (default
+   * 60000): its operations fail with a transient error.
+   */
+  readonly ioTimeoutMs?: number;
 }
 
 const KEYS_ENV = 'PLEXUS_SFTP_PRIVATE_KEYS';
 const KNOWN_HOSTS_ENV = 'PLEXUS_SFTP_KNOWN_HOSTS';
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 2_000;
+const DEFAULT_IO_TIMEOUT_MS = 60_000;
 /** Parallel requests and request size of fastGet/fastPut (OpenSSH serves up to 255 KiB per read). */
 const TRANSFER = { concurrency: 32, chunkSize: 64 * 1024 };
 
@@ -227,10 +237,21 @@ interface Conn {
   readonly key: string;
   /** Set once ssh2 is loaded and the key read. */
   client?: Client;
+  sock?: net.Socket;
+  /** Rejects (with ConnectionLost) when the connection fails or closes. */
+  readonly lost: Promise<never>;
+  readonly markLost: (reason: unknown) => void;
   ready: Promise<SFTPWrapper>;
   users: number;
   idle?: NodeJS.Timeout;
   closed: boolean;
+}
+
+/** Why the operations of a connection fail: it was lost (the reason is the first error, or the close). */
+class ConnectionLost extends Error {
+  constructor(readonly reason: unknown) {
+    super('connection lost');
+  }
 }
 
 /** Host keys already logged (no known_hosts file): once per host:port and process. */
@@ -260,8 +281,13 @@ export class SftpClient {
       } catch (err) {
         throw connectError(url, action, err);
       }
-      return await fn(sftp);
+      // ssh2 does not always call back an operation whose connection went away (fastGet/fastPut queue a
+      // close of their handles that is never answered): the loss of the connection ends the wait
+      const op = fn(sftp);
+      op.catch(() => undefined);
+      return await Promise.race([op, conn.lost]);
     } catch (err) {
+      if (err instanceof ConnectionLost) throw connectError(url, action, err.reason);
       throw sftpError(url, action, err);
     } finally {
       this.release(conn);
@@ -282,7 +308,19 @@ export class SftpClient {
     const key = endpointName(t);
     let c = this.conns.get(key);
     if (!c || c.closed) {
-      const conn: Conn = { key, users: 0, closed: false, ready: this.connect(t, () => conn) };
+      let markLost: (reason: unknown) => void = () => undefined;
+      const lost = new Promise<never>((_, reject) => {
+        markLost = (reason) => reject(new ConnectionLost(reason));
+      });
+      lost.catch(() => undefined);
+      const conn: Conn = {
+        key,
+        users: 0,
+        closed: false,
+        lost,
+        markLost,
+        ready: this.connect(t, () => conn),
+      };
       // a connection that failed is never handed out again (its waiters get the error)
       conn.ready.catch(() => this.forget(conn));
       this.conns.set(key, conn);
@@ -293,12 +331,34 @@ export class SftpClient {
       clearTimeout(c.idle);
       c.idle = undefined;
     }
+    this.applyUse(c);
     return c;
+  }
+
+  /**
+   * In use: the socket keeps the process alive and a silent server is timed out. Unused: neither (no
+   * keepalive timer either), so a CLI run ends as soon as its work is done.
+   */
+  private applyUse(c: Conn): void {
+    const sock = c.sock;
+    if (!sock || sock.destroyed) return;
+    if (c.users > 0) {
+      sock.ref();
+      sock.setTimeout(this.settings.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS);
+    } else {
+      sock.unref();
+      sock.setTimeout(0);
+    }
   }
 
   private release(c: Conn): void {
     c.users--;
-    if (c.users > 0 || c.closed) return;
+    this.applyUse(c);
+    if (c.users > 0) return;
+    if (c.closed) {
+      this.shut(c); // closed while in use (close()): ended now that its last operation is over
+      return;
+    }
     c.idle = setTimeout(() => {
       if (c.users === 0) this.drop(c);
     }, this.settings.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
@@ -314,7 +374,13 @@ export class SftpClient {
     if (c.idle) clearTimeout(c.idle);
     c.idle = undefined;
     this.forget(c);
+    this.shut(c);
+  }
+
+  private shut(c: Conn): void {
     c.client?.end();
+    // end() does nothing on a socket still connecting
+    if (c.sock?.connecting) c.sock.destroy();
   }
 
   /** Connects and authenticates; resolves with the SFTP channel. */
@@ -333,22 +399,35 @@ export class SftpClient {
     }
     const client = new ssh2.Client();
     conn.client = client;
+    // our own socket (connecting already, as ssh2 expects), so that it can be unref'ed while unused
+    const sock = net.connect({ host: t.host, port: t.port });
+    conn.sock = sock;
+    sock.on('timeout', () => {
+      if (conn.users > 0) {
+        const ms = this.settings.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS;
+        sock.destroy(new TransientError('SFTP_TIMEOUT', `no data from the server for ${ms} ms`));
+      }
+    });
+    this.applyUse(conn);
     let hostKeyProblem: PlexusError | undefined;
     try {
       return await new Promise<SFTPWrapper>((resolve, reject) => {
         let settled = false;
+        let lostReason: unknown;
         const fail = (err: unknown): void => {
-          // after the start, an error or close only retires the connection: its operations fail on their own
+          // after the start, an error or close retires the connection and fails the operations on it
           this.forget(conn);
-          if (settled) return;
+          if (settled) {
+            lostReason ??= err;
+            conn.markLost(lostReason);
+            return;
+          }
           settled = true;
           client.end();
           reject(hostKeyProblem ?? err);
         };
         client.on('error', fail);
-        client.on('close', () =>
-          fail(new TransientError('SFTP_CONNECTION', 'connection closed by the server')),
-        );
+        client.on('close', () => fail(new TransientError('SFTP_CONNECTION', 'the connection was closed')));
         client.on('ready', () => {
           client.sftp((err, s) => {
             if (err) return fail(err);
@@ -362,8 +441,10 @@ export class SftpClient {
           username: t.user,
           privateKey: privateKey.data,
           readyTimeout: this.settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-          keepaliveInterval: 15_000,
-          keepaliveCountMax: 4,
+          sock,
+          // no keepalive: its interval timer would keep an unused connection's process alive; a silent
+          // server is noticed by the socket timeout instead (applyUse)
+          keepaliveInterval: 0,
           hostVerifier: (hostKey: Buffer) => {
             hostKeyProblem = this.verifyHostKey(t, hostKey, known);
             return hostKeyProblem === undefined;

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { utils as sshUtils } from 'ssh2';
 import { UrlIo, type UrlIoOptions } from '../../../src/io/index.js';
+import { silentLogger } from '../../../src/obs/index.js';
 import { requireService } from '../services.js';
 
 // Real OpenSSH sshd started by test/infra/up.sh (service sftp). The server runs on this machine, so the
@@ -203,7 +204,14 @@ test(
 
 async function eventually(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  const ok = (): boolean => {
+    try {
+      return check();
+    } catch {
+      return false; // e.g. a file listed and gone before its stat
+    }
+  };
+  while (!ok()) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -377,6 +385,93 @@ describe('errors name the URL and say what is wrong', () => {
     TIMEOUT,
   );
 });
+
+/** A TCP proxy to the SFTP server that can stop passing the server's data on, or cut every connection. */
+async function stallableProxy(): Promise<{
+  port: number;
+  stall(): void;
+  cut(): void;
+  close(): Promise<void>;
+}> {
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(PORT, HOST);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      pairs.delete(pair);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await listen(server);
+  return {
+    port: port(server),
+    stall: () => {
+      for (const [client, upstream] of pairs) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
+    cut: () => {
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+    },
+    close: async () => {
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await close(server);
+    },
+  };
+}
+
+test(
+  'a server that stops answering during an operation, or a connection cut mid-transfer: transient errors',
+  async () => {
+    const data = randomBytes(16 * 1024 * 1024);
+    await fsp.writeFile(path.join(runDir, 'far.bin'), data);
+    const proxy = await stallableProxy();
+    // the proxy's port is not in known_hosts: host keys are not checked here
+    const viaProxy = newIo({ knownHosts: undefined, ioTimeoutMs: 700 }, { logger: silentLogger() });
+    try {
+      const url = `sftp://${USER}@127.0.0.1:${proxy.port}${runDir}/far.bin`;
+      expect(await viaProxy.exists(url)).toBe(true); // connected, and kept for the next operation
+      proxy.stall();
+      const t0 = Date.now();
+      await expect(viaProxy.readText(url)).rejects.toMatchObject({
+        name: 'TransientError',
+        code: 'SFTP_TIMEOUT',
+        message: `cannot read ${url}: no data from the server for 700 ms`,
+      });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+
+      // a fresh connection, cut while the 16 MiB download runs
+      const pending = viaProxy.downloadToTemp(url);
+      await eventually(() =>
+        fs.readdirSync(localDir).some((f) => fs.statSync(path.join(localDir, f)).size > 0),
+      );
+      proxy.cut();
+      const cutErr = (await pending.catch((e: unknown) => e)) as Error;
+      expect(cutErr).toMatchObject({ name: 'TransientError' });
+      expect(cutErr.message).toMatch(new RegExp(`^cannot read ${esc(url)}: `));
+      expect(await fsp.readdir(localDir)).toEqual([]); // the partial download is gone
+      // and the next operation connects again
+      expect(sha(await readAll(await viaProxy.openRead(url)))).toBe(sha(data));
+    } finally {
+      viaProxy.close();
+      await proxy.close();
+    }
+  },
+  TIMEOUT,
+);
 
 test(
   'without a known_hosts file the host key is accepted and its fingerprint logged once',
