@@ -299,11 +299,6 @@ export class SftpClient {
     for (const c of [...this.conns.values()]) this.drop(c);
   }
 
-  /** Open connections (for tests and metrics). */
-  get openConnections(): number {
-    return this.conns.size;
-  }
-
   private acquire(t: SftpTarget): Conn {
     const key = endpointName(t);
     let c = this.conns.get(key);
@@ -423,7 +418,7 @@ export class SftpClient {
             return;
           }
           settled = true;
-          client.end();
+          this.shut(conn);
           reject(hostKeyProblem ?? err);
         };
         client.on('error', fail);
