@@ -190,6 +190,20 @@ export const DataRunConnections = Type.Object(
         'accessKeyId, secretAccessKey, and optionally region, endpoint (S3-compatible servers), forcePathStyle',
       ),
     ),
+    sftp: Type.Optional(
+      Type.Object(
+        { secretRef: LocalSecretReference },
+        {
+          additionalProperties: false,
+          description:
+            'Private keys for the sftp://user@host/path URLs of the script (inputs, outputs, criteria, code). ' +
+            "Each key of the Secret is a user name of those URLs and holds that user's private key " +
+            '(OpenSSH or PEM format, unencrypted); the optional key known_hosts holds an OpenSSH known_hosts ' +
+            "file the servers' host keys must be in (without it any host key is accepted and logged). " +
+            'Mounted read-only (mode 0400) into the worker pods. Absent: workers have no SFTP keys.',
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,

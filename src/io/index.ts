@@ -22,7 +22,8 @@ export {
   type UrlIoOptions,
   type UrlWriter,
 } from './urls.js';
-export { parsePrivateKeys, sftpSettingsFromEnv, type SftpSettings } from './sftp.js';
+export { parsePrivateKeys, privateKeyProblem, sftpSettingsFromEnv, type SftpSettings } from './sftp.js';
+export { parseKnownHosts } from './known-hosts.js';
 export { loadCaCertificates } from './https-ca.js';
 export { compileCellParser, type CellColumn, type CellParser } from './cells.js';
 export {

@@ -111,6 +111,19 @@ export function parsePrivateKeys(text: string, source = KEYS_ENV): Record<string
   return out;
 }
 
+/**
+ * Why `data` cannot serve as an SFTP private key, or undefined when it can: an unencrypted private key in
+ * OpenSSH or PEM format (Ed25519, ECDSA, RSA). The reason never quotes the data.
+ */
+export async function privateKeyProblem(data: Buffer | string): Promise<string | undefined> {
+  const ssh2 = await loadSsh2();
+  const parsed = ssh2.utils.parseKey(data);
+  const key = Array.isArray(parsed) ? (parsed[0] as unknown) : parsed;
+  if (key instanceof Error) return key.message;
+  if (!key || !(key as { isPrivateKey(): boolean }).isPrivateKey()) return 'it holds no private key';
+  return undefined;
+}
+
 /** SFTP settings from PLEXUS_SFTP_PRIVATE_KEYS, PLEXUS_SFTP_KNOWN_HOSTS, PLEXUS_SFTP_CONNECT_TIMEOUT_MS. */
 export function sftpSettingsFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -494,11 +507,8 @@ export class SftpClient {
         { cause: err },
       );
     }
-    const ssh2 = await loadSsh2();
-    const parsed = ssh2.utils.parseKey(data);
-    const key = Array.isArray(parsed) ? (parsed[0] as unknown) : parsed;
-    if (key instanceof Error || !key || !(key as { isPrivateKey(): boolean }).isPrivateKey()) {
-      const why = key instanceof Error ? key.message : 'it holds no private key';
+    const why = await privateKeyProblem(data);
+    if (why !== undefined) {
       throw new UserInputError(
         'SFTP_KEY_INVALID',
         `the private key file ${file} of user '${t.user}' (${KEYS_ENV}) cannot be used: ${why}` +

@@ -2,13 +2,17 @@
  * Connections of a DataRun (Cassandra, RabbitMQ, S3): each from the Secret the spec names, else the
  * controller's default Secret (PLEXUS_*_SECRET), else the controller's own environment. The worker pods get
  * the same settings as environment variables — from the Secret by secretKeyRef (the values never appear in
- * the Job), or as plain values copied from the controller's environment.
+ * the Job), or as plain values copied from the controller's environment. The SFTP keys come only from the
+ * Secret the spec names (resolveSftpKeys); the workers get it as mounted files.
  */
 import type { DataRun, EnvVar } from '../../api/index.js';
+import { errorMessage } from '../../errors/index.js';
+import { parseKnownHosts, privateKeyProblem } from '../../io/index.js';
 import { CassandraStore, cassandraSettings, CASSANDRA_ENV } from '../../store/index.js';
 import { RabbitMqQueue, rabbitMqSettings, RABBITMQ_ENV } from '../../queue/index.js';
 import type { KubeClient, KubeObject } from '../kube-client.js';
 import { SECRETS } from '../kube-client.js';
+import { SFTP_KNOWN_HOSTS_KEY, type SftpKeys } from './job.js';
 import { SpecError } from './source.js';
 
 interface Secret extends KubeObject {
@@ -97,6 +101,48 @@ export async function resolveConnections(
     }
   }
   return { env, values };
+}
+
+/**
+ * The SFTP keys Secret of a run (spec.connections.sftp), checked: it exists, holds at least one user's key,
+ * every user key is a usable private key and known_hosts (if there) parses. Undefined when the spec names
+ * none. The workers get the user list as it is now: users added to the Secret later reach the next Job.
+ */
+export async function resolveSftpKeys(client: KubeClient, run: DataRun): Promise<SftpKeys | undefined> {
+  const name = run.spec.connections?.sftp?.secretRef.name;
+  if (name === undefined) return undefined;
+  const ns = run.metadata.namespace ?? 'default';
+  const field = 'spec.connections.sftp.secretRef';
+  const secret = await client.get<Secret>(SECRETS, ns, name);
+  if (!secret) throw new SpecError('SecretNotFound', `${field}: Secret ${name} not found in ${ns}`);
+  const data = secret.data ?? {};
+  const users = Object.keys(data)
+    .filter((k) => k !== SFTP_KNOWN_HOSTS_KEY)
+    .sort();
+  if (users.length === 0) {
+    throw new SpecError(
+      'SecretKeyMissing',
+      `${field}: Secret ${name} holds no private key (each key is a user name of the sftp:// URLs and holds that user's private key)`,
+    );
+  }
+  for (const user of users) {
+    const why = await privateKeyProblem(Buffer.from(data[user] ?? '', 'base64'));
+    if (why !== undefined) {
+      throw new SpecError(
+        'SecretKeyInvalid',
+        `${field}: Secret ${name} key ${user} is not a usable private key: ${why} (an unencrypted OpenSSH or PEM private key is needed)`,
+      );
+    }
+  }
+  const knownHosts = data[SFTP_KNOWN_HOSTS_KEY];
+  if (knownHosts !== undefined) {
+    try {
+      parseKnownHosts(Buffer.from(knownHosts, 'base64').toString('utf8'), `Secret ${name} key known_hosts`);
+    } catch (err) {
+      throw new SpecError('SecretKeyInvalid', `${field}: ${errorMessage(err)}`);
+    }
+  }
+  return { secretName: name, users, knownHosts: knownHosts !== undefined };
 }
 
 export interface Clients {

@@ -33,7 +33,12 @@ export {
   LABEL_MANAGED_BY,
   LABEL_RUN_ID,
   SNAPSHOT_VOLUME,
+  SFTP_KEYS_PATH,
+  SFTP_KEYS_VOLUME,
+  SFTP_KNOWN_HOSTS_KEY,
+  WORKER_FS_GROUP,
   type Job,
+  type SftpKeys,
   type WorkerJobInput,
 } from './job.js';
 export { computeStatus, nodeState, outputFilesOf, isTerminalPhase, type Observed } from './status.js';
@@ -45,7 +50,7 @@ export {
   type ResolvedRun,
   type ResolvedSource,
 } from './source.js';
-export { resolveConnections, ClientPool, type ResolvedConnections } from './connections.js';
+export { resolveConnections, resolveSftpKeys, ClientPool, type ResolvedConnections } from './connections.js';
 
 export const DATARUN_CONTROLLER = 'datarun';
 

@@ -1,7 +1,8 @@
 /**
  * The worker Job of a DataRun (pure): `parallelism = workers.replicas` pods running
  * `plexus worker --keyspace <ks>`, connection settings in the environment, the script snapshot mounted,
- * image/resources/env/volumes/service account/node selector/tolerations from the spec, and a securityContext
+ * image/resources/env/volumes/service account/node selector/tolerations from the spec, the SFTP keys Secret
+ * mounted read-only when the spec names one, and a securityContext
  * that meets the `restricted` Pod Security Standard. One Job per (run id, attempt): a lost attempt gets a
  * fresh Job with the next attempt number, and a retried create meets its own earlier Job (409).
  */
@@ -17,6 +18,25 @@ export const LABEL_ATTEMPT = 'plexus.dev/attempt';
 export const SNAPSHOT_VOLUME = 'plexus-run-files';
 /** Port of the workers' /metrics, /healthz, /readyz. */
 export const METRICS_PORT = 9090;
+/** Name of the volume of the SFTP keys Secret in the worker pods, and where it is mounted. */
+export const SFTP_KEYS_VOLUME = 'plexus-sftp-keys';
+export const SFTP_KEYS_PATH = '/var/run/plexus/sftp';
+/** The key of the SFTP keys Secret that holds a known_hosts file (every other key is a user name). */
+export const SFTP_KNOWN_HOSTS_KEY = 'known_hosts';
+/**
+ * The group of the Plexus image's user (USER 1000:1000). With the SFTP keys mounted the pod gets it as
+ * fsGroup: the key files (mode 0400, owned by root) are then also readable by that group (0440).
+ */
+export const WORKER_FS_GROUP = 1000;
+
+/** The SFTP keys Secret of a DataRun (resolveSftpKeys). */
+export interface SftpKeys {
+  readonly secretName: string;
+  /** The user names: every key of the Secret but known_hosts. */
+  readonly users: readonly string[];
+  /** Whether the Secret has a known_hosts key. */
+  readonly knownHosts: boolean;
+}
 
 export interface JobCondition {
   type: string;
@@ -65,6 +85,8 @@ export interface WorkerJobInput {
   image: string;
   /** Connection environment (resolveConnections). */
   connectionEnv: readonly EnvVar[];
+  /** The SFTP keys Secret, mounted into the pods (resolveSftpKeys). */
+  sftpKeys?: SftpKeys;
   /** Snapshot ConfigMap of the script/params texts, when there is one, and where it is mounted. */
   snapshot?: { configMap: string; mountPath: string };
   /** Path of the plexus executable in the image. */
@@ -96,8 +118,16 @@ export function buildWorkerJob(input: WorkerJobInput): Job {
   // spec env last: a user may override a connection variable on purpose
   const userEnv = w.env ?? [];
   const userNames = new Set(userEnv.map((e) => e.name));
+  const sftpEnv: EnvVar[] = [];
+  if (input.sftpKeys) {
+    const keys = Object.fromEntries(input.sftpKeys.users.map((u) => [u, `${SFTP_KEYS_PATH}/${u}`]));
+    sftpEnv.push({ name: 'PLEXUS_SFTP_PRIVATE_KEYS', value: JSON.stringify(keys) });
+    if (input.sftpKeys.knownHosts) {
+      sftpEnv.push({ name: 'PLEXUS_SFTP_KNOWN_HOSTS', value: `${SFTP_KEYS_PATH}/${SFTP_KNOWN_HOSTS_KEY}` });
+    }
+  }
   const env: EnvVar[] = [
-    ...input.connectionEnv.filter((e) => !userNames.has(e.name)),
+    ...[...input.connectionEnv, ...sftpEnv].filter((e) => !userNames.has(e.name)),
     { name: 'PLEXUS_LOG_FORMAT', value: 'json' },
     { name: 'PLEXUS_METRICS_PORT', value: String(METRICS_PORT) },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -108,6 +138,14 @@ export function buildWorkerJob(input: WorkerJobInput): Job {
   if (input.snapshot) {
     volumes.push({ name: SNAPSHOT_VOLUME, configMap: { name: input.snapshot.configMap } });
     volumeMounts.push({ name: SNAPSHOT_VOLUME, mountPath: input.snapshot.mountPath, readOnly: true });
+  }
+  if (input.sftpKeys) {
+    // one file per key; 0400 (0440 with the fsGroup below): private keys readable by the worker only
+    volumes.push({
+      name: SFTP_KEYS_VOLUME,
+      secret: { secretName: input.sftpKeys.secretName, defaultMode: 0o400 },
+    });
+    volumeMounts.push({ name: SFTP_KEYS_VOLUME, mountPath: SFTP_KEYS_PATH, readOnly: true });
   }
   const container: Container = {
     name: 'worker',
@@ -133,7 +171,11 @@ export function buildWorkerJob(input: WorkerJobInput): Job {
     restartPolicy: 'OnFailure',
     // workers release batches in flight on SIGTERM (their shutdown grace is 60 s)
     terminationGracePeriodSeconds: 75,
-    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: {
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...(input.sftpKeys ? { fsGroup: WORKER_FS_GROUP, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
+    },
     containers: [container],
     ...(w.serviceAccountName ? { serviceAccountName: w.serviceAccountName } : {}),
     automountServiceAccountToken: false,

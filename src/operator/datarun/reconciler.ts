@@ -38,7 +38,7 @@ import {
 } from '../kube-client.js';
 import { DATARUN_RESOURCE } from '../resources.js';
 import { writeStatus } from '../status-writer.js';
-import { ClientPool, resolveConnections, type Clients } from './connections.js';
+import { ClientPool, resolveConnections, resolveSftpKeys, type Clients } from './connections.js';
 import {
   buildWorkerJob,
   dataRunLabels,
@@ -125,6 +125,7 @@ export class DataRunReconciler {
     let resolved: ResolvedRun;
     let clients: Clients;
     let connectionEnv;
+    let sftpKeys;
     try {
       resolved = await this.resolve(run);
       const conn = await resolveConnections(
@@ -134,6 +135,7 @@ export class DataRunReconciler {
         this.opts.controllerEnv ?? process.env,
       );
       connectionEnv = conn.env;
+      sftpKeys = await resolveSftpKeys(client, run);
       try {
         clients = this.clients.get(conn.values);
       } catch (err) {
@@ -281,6 +283,7 @@ export class DataRunReconciler {
           attempt,
           image: run.spec.workers?.image ?? this.opts.config.image ?? '',
           connectionEnv,
+          ...(sftpKeys ? { sftpKeys } : {}),
           ...(snapshotName ? { snapshot: { configMap: snapshotName, mountPath: this.mount } } : {}),
           ...(this.opts.workerCommand ? { command: this.opts.workerCommand } : {}),
         });

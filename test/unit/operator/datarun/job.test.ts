@@ -7,6 +7,9 @@ import {
   LABEL_ATTEMPT,
   LABEL_DATARUN,
   LABEL_RUN_ID,
+  SFTP_KEYS_PATH,
+  SFTP_KEYS_VOLUME,
+  WORKER_FS_GROUP,
 } from '../../../../src/operator/datarun/index.js';
 
 function dataRun(workers: DataRun['spec']['workers'] = {}): DataRun {
@@ -114,6 +117,75 @@ describe('buildWorkerJob', () => {
     expect(pod.imagePullSecrets).toEqual([{ name: 'pull' }]);
     expect(job.spec?.parallelism).toBe(1);
     expect(job.metadata.name).toBe('orders-r1-a3');
+  });
+
+  it('mounts the SFTP keys Secret read-only (0400, fsGroup of the image) and points the workers at its files', () => {
+    const job = buildWorkerJob({
+      run: dataRun({ env: [{ name: 'PLEXUS_SFTP_KNOWN_HOSTS', value: '/custom/known_hosts' }] }),
+      keyspace: 'ks',
+      runId: 1,
+      attempt: 1,
+      image: 'plexus:1',
+      connectionEnv: [],
+      sftpKeys: { secretName: 'sftp-keys', users: ['etl', 'reports.bot'], knownHosts: true },
+      snapshot: { configMap: 'orders-run-files', mountPath: '/etc/plexus/run' },
+    });
+    const pod = job.spec!.template.spec;
+    const c = pod.containers[0]!;
+    expect(pod.volumes).toContainEqual({
+      name: SFTP_KEYS_VOLUME,
+      secret: { secretName: 'sftp-keys', defaultMode: 0o400 },
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: SFTP_KEYS_VOLUME,
+      mountPath: SFTP_KEYS_PATH,
+      readOnly: true,
+    });
+    expect(SFTP_KEYS_PATH).toBe('/var/run/plexus/sftp');
+    const keys = c.env.find((e) => e.name === 'PLEXUS_SFTP_PRIVATE_KEYS');
+    expect(JSON.parse(keys?.value ?? '')).toEqual({
+      etl: '/var/run/plexus/sftp/etl',
+      'reports.bot': '/var/run/plexus/sftp/reports.bot',
+    });
+    // the spec's own value wins over the mounted known_hosts
+    expect(c.env.filter((e) => e.name === 'PLEXUS_SFTP_KNOWN_HOSTS')).toEqual([
+      { name: 'PLEXUS_SFTP_KNOWN_HOSTS', value: '/custom/known_hosts' },
+    ]);
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+      fsGroup: WORKER_FS_GROUP,
+      fsGroupChangePolicy: 'OnRootMismatch',
+    });
+
+    const withoutKnownHosts = buildWorkerJob({
+      run: dataRun(),
+      keyspace: 'ks',
+      runId: 1,
+      attempt: 1,
+      image: 'plexus:1',
+      connectionEnv: [],
+      sftpKeys: { secretName: 'sftp-keys', users: ['etl'], knownHosts: false },
+    });
+    const env = withoutKnownHosts.spec!.template.spec.containers[0]!.env;
+    expect(env.find((e) => e.name === 'PLEXUS_SFTP_KNOWN_HOSTS')).toBeUndefined();
+    expect(env.find((e) => e.name === 'PLEXUS_SFTP_PRIVATE_KEYS')?.value).toBe(
+      '{"etl":"/var/run/plexus/sftp/etl"}',
+    );
+
+    // no SFTP keys: no volume, no variables, no fsGroup
+    const plain = buildWorkerJob({
+      run: dataRun(),
+      keyspace: 'ks',
+      runId: 1,
+      attempt: 1,
+      image: 'plexus:1',
+      connectionEnv: [],
+    });
+    const plainPod = plain.spec!.template.spec;
+    expect(plainPod.volumes).toBeUndefined();
+    expect(plainPod.securityContext).not.toHaveProperty('fsGroup');
+    expect(plainPod.containers[0]!.env.some((e) => e.name.startsWith('PLEXUS_SFTP_'))).toBe(false);
   });
 
   it('keeps Job names within 63 characters and distinct', () => {

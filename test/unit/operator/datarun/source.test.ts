@@ -1,6 +1,12 @@
 import type { DataRun } from '../../../../src/api/index.js';
 import { CONFIGMAPS, SECRETS, type KubeObject } from '../../../../src/operator/index.js';
-import { resolveConnections, resolveRun, SpecError } from '../../../../src/operator/datarun/index.js';
+import { utils as sshUtils } from 'ssh2';
+import {
+  resolveConnections,
+  resolveRun,
+  resolveSftpKeys,
+  SpecError,
+} from '../../../../src/operator/datarun/index.js';
 import { FakeKube } from '../fake-kube.js';
 
 const SCRIPT = {
@@ -191,6 +197,59 @@ describe('resolveConnections', () => {
     expect(noKey.reason).toBe('SecretKeyMissing');
     expect(noKey.message).toBe(
       "the controller's default cassandra Secret: Secret cass has no key contactPoints",
+    );
+  });
+});
+
+describe('resolveSftpKeys', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const key = sshUtils.generateKeyPairSync('ed25519');
+  const hostKey = sshUtils.generateKeyPairSync('ed25519').public.split(' ')[1];
+  const withSftp = (name: string) => dataRun({ connections: { sftp: { secretRef: { name } } } });
+
+  it('lists the user keys and whether known_hosts is there; nothing when the spec names no Secret', async () => {
+    const kube = new FakeKube();
+    kube.put(SECRETS, {
+      metadata: { name: 'sftp-keys', namespace: 'data' },
+      data: {
+        reports: b64(key.private),
+        etl: b64(key.private),
+        known_hosts: b64(`[files.example.org]:2222 ssh-ed25519 ${hostKey}\n`),
+      },
+    } as KubeObject);
+    expect(await resolveSftpKeys(kube, withSftp('sftp-keys'))).toEqual({
+      secretName: 'sftp-keys',
+      users: ['etl', 'reports'],
+      knownHosts: true,
+    });
+    expect(await resolveSftpKeys(kube, dataRun({}))).toBeUndefined();
+  });
+
+  it('a missing Secret, no user key, a key that is not a private key or a bad known_hosts: SpecErrors', async () => {
+    const kube = new FakeKube();
+    const put = (name: string, data: Record<string, string>) =>
+      kube.put(SECRETS, { metadata: { name, namespace: 'data' }, data } as KubeObject);
+    put('only-hosts', { known_hosts: b64(`h ssh-ed25519 ${hostKey}`) });
+    put('public', { etl: b64(key.public) });
+    put('garbage', { etl: b64('SECRET-LOOKING-TEXT') });
+    put('bad-hosts', { etl: b64(key.private), known_hosts: b64('h ssh-ed25519') });
+    const field = 'spec.connections.sftp.secretRef';
+    expect((await specError(resolveSftpKeys(kube, withSftp('nope')))).message).toBe(
+      `${field}: Secret nope not found in data`,
+    );
+    const none = await specError(resolveSftpKeys(kube, withSftp('only-hosts')));
+    expect(none).toMatchObject({ reason: 'SecretKeyMissing' });
+    expect(none.message).toBe(
+      `${field}: Secret only-hosts holds no private key (each key is a user name of the sftp:// URLs and holds that user's private key)`,
+    );
+    const pub = await specError(resolveSftpKeys(kube, withSftp('public')));
+    expect(pub).toMatchObject({ reason: 'SecretKeyInvalid' });
+    expect(pub.message).toMatch(new RegExp(`^${field}: Secret public key etl is not a usable private key: `));
+    const garbage = await specError(resolveSftpKeys(kube, withSftp('garbage')));
+    expect(garbage.message).toMatch(/Secret garbage key etl is not a usable private key/);
+    expect(garbage.message).not.toContain('SECRET-LOOKING-TEXT');
+    expect((await specError(resolveSftpKeys(kube, withSftp('bad-hosts')))).message).toBe(
+      `${field}: Secret bad-hosts key known_hosts:1: expected "hostnames keytype base64-key [comment]"`,
     );
   });
 });
