@@ -1,6 +1,6 @@
 import { TransientError, UserInputError } from '../../../src/errors/index.js';
 import { parsePrivateKeys, sftpSettingsFromEnv } from '../../../src/io/index.js';
-import { sftpError } from '../../../src/io/sftp.js';
+import { sftpError, sftpReplace } from '../../../src/io/sftp.js';
 
 describe('parsePrivateKeys', () => {
   test('user=path lists', () => {
@@ -106,5 +106,50 @@ describe('sftpError', () => {
   test('typed errors pass through unchanged', () => {
     const e = new UserInputError('X', 'already typed');
     expect(sftpError(url, 'read', e)).toBe(e);
+  });
+});
+
+describe('sftpReplace', () => {
+  type Cb = (err?: Error | null) => void;
+  const noSuchFile = (): Error => Object.assign(new Error('No such file'), { code: 2 });
+
+  test('uses posix-rename@openssh.com when the server offers it', async () => {
+    const calls: string[] = [];
+    const sftp = {
+      ext_openssh_rename: (a: string, b: string, cb: Cb) => {
+        calls.push(`posix-rename ${a} ${b}`);
+        cb();
+      },
+    };
+    await sftpReplace(sftp as never, '/d/.x.tmp', '/d/x');
+    expect(calls).toEqual(['posix-rename /d/.x.tmp /d/x']);
+  });
+
+  test('without the extension: removes the target (if any), then renames', async () => {
+    const calls: string[] = [];
+    const make = (targetExists: boolean) => ({
+      ext_openssh_rename: () => {
+        throw new Error('Server does not support this extended request');
+      },
+      unlink: (p: string, cb: Cb) => {
+        calls.push(`unlink ${p}`);
+        cb(targetExists ? null : noSuchFile());
+      },
+      rename: (a: string, b: string, cb: Cb) => {
+        calls.push(`rename ${a} ${b}`);
+        cb();
+      },
+    });
+    await sftpReplace(make(true) as never, '/d/.x.tmp', '/d/x');
+    await sftpReplace(make(false) as never, '/d/.y.tmp', '/d/y');
+    expect(calls).toEqual(['unlink /d/x', 'rename /d/.x.tmp /d/x', 'unlink /d/y', 'rename /d/.y.tmp /d/y']);
+  });
+
+  test('an error of the rename itself is passed on', async () => {
+    const sftp = {
+      ext_openssh_rename: (_a: string, _b: string, cb: Cb) =>
+        cb(Object.assign(new Error('Permission denied'), { code: 3 })),
+    };
+    await expect(sftpReplace(sftp as never, '/d/.x.tmp', '/d/x')).rejects.toMatchObject({ code: 3 });
   });
 });
