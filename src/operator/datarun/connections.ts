@@ -5,9 +5,13 @@
  * the Job), or as plain values copied from the controller's environment. The SFTP keys come only from the
  * Secret the spec names (resolveSftpKeys); the workers get it as mounted files.
  */
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { DataRun, EnvVar } from '../../api/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { parseKnownHosts, privateKeyProblem } from '../../io/index.js';
+import { UrlIo, parseKnownHosts, privateKeyProblem } from '../../io/index.js';
+import type { Logger } from '../../obs/index.js';
 import { CassandraStore, cassandraSettings, CASSANDRA_ENV } from '../../store/index.js';
 import { RabbitMqQueue, rabbitMqSettings, RABBITMQ_ENV } from '../../queue/index.js';
 import type { KubeClient, KubeObject } from '../kube-client.js';
@@ -143,6 +147,48 @@ export async function resolveSftpKeys(client: KubeClient, run: DataRun): Promise
     }
   }
   return { secretName: name, users, knownHosts: knownHosts !== undefined };
+}
+
+/**
+ * Reads an sftp:// URL with the keys of the run's SFTP Secret, as its workers will: the controller reads the
+ * tag criteria and Python files a script names when it validates the script. The keys are written to a
+ * private temporary directory (0700, files 0600) for the read and removed right after it.
+ */
+export async function readSftpWithRunKeys(
+  client: KubeClient,
+  run: DataRun,
+  url: string,
+  logger?: Logger,
+): Promise<string> {
+  const name = run.spec.connections?.sftp?.secretRef.name;
+  const ns = run.metadata.namespace ?? 'default';
+  const secret = name === undefined ? undefined : await client.get<Secret>(SECRETS, ns, name);
+  if (!secret) {
+    throw new SpecError(
+      'SecretNotFound',
+      `spec.connections.sftp.secretRef: Secret ${name} not found in ${ns}`,
+    );
+  }
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'plexus-sftp-keys-'));
+  try {
+    const privateKeys: Record<string, string> = {};
+    let knownHosts: string | undefined;
+    let i = 0;
+    for (const [key, b64] of Object.entries(secret.data ?? {})) {
+      const file = path.join(dir, key === SFTP_KNOWN_HOSTS_KEY ? 'known_hosts' : `key-${i++}`);
+      await fsp.writeFile(file, Buffer.from(b64, 'base64'), { mode: 0o600 });
+      if (key === SFTP_KNOWN_HOSTS_KEY) knownHosts = file;
+      else privateKeys[key] = file;
+    }
+    const io = new UrlIo({ env: {}, sftp: { privateKeys, knownHosts }, ...(logger ? { logger } : {}) });
+    try {
+      return await io.readText(url);
+    } finally {
+      io.close();
+    }
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface Clients {

@@ -50,7 +50,13 @@ export {
   type ResolvedRun,
   type ResolvedSource,
 } from './source.js';
-export { resolveConnections, resolveSftpKeys, ClientPool, type ResolvedConnections } from './connections.js';
+export {
+  resolveConnections,
+  resolveSftpKeys,
+  readSftpWithRunKeys,
+  ClientPool,
+  type ResolvedConnections,
+} from './connections.js';
 
 export const DATARUN_CONTROLLER = 'datarun';
 

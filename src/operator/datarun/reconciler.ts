@@ -38,7 +38,13 @@ import {
 } from '../kube-client.js';
 import { DATARUN_RESOURCE } from '../resources.js';
 import { writeStatus } from '../status-writer.js';
-import { ClientPool, resolveConnections, resolveSftpKeys, type Clients } from './connections.js';
+import {
+  ClientPool,
+  readSftpWithRunKeys,
+  resolveConnections,
+  resolveSftpKeys,
+  type Clients,
+} from './connections.js';
 import {
   buildWorkerJob,
   dataRunLabels,
@@ -385,7 +391,11 @@ export class DataRunReconciler {
       this.opts.client,
       run,
       this.mount,
-      this.opts.readUrl,
+      // sftp:// files of a run that names SFTP keys are read with those keys (the controller has none)
+      run.spec.connections?.sftp
+        ? (url) =>
+            /^sftp:\/\//i.test(url) ? readSftpWithRunKeys(this.opts.client, run, url) : this.opts.readUrl(url)
+        : this.opts.readUrl,
       owned ? (snap?.data ?? {}) : {},
     );
     this.resolved.set(key, { generation: gen, run: resolved });
