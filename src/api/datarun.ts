@@ -26,7 +26,7 @@ export const DATARUN_PLURAL = 'dataruns';
 
 /** Largest inline script or params text (the whole object must stay well under etcd's 1.5 MiB request limit). */
 export const INLINE_TEXT_MAX = 512 * 1024;
-export const URL_PATTERN = '^(file|s3|https?)://.+';
+export const URL_PATTERN = '^(file|s3|sftp|https?)://.+';
 
 const sourceOptions = (what: 'script' | 'parameters'): KubeSchemaOptions => ({
   additionalProperties: false,
@@ -62,7 +62,8 @@ const sourceFields = (what: string) => ({
     Type.String({
       description:
         `URL of the ${what} file: file:// (a path the workers mount), s3://bucket/key (credentials from ` +
-        'the S3 connection Secret), https:// or http://.',
+        'the S3 connection Secret), sftp://user@host/abs/path (keys from the SFTP connection Secret), ' +
+        'https:// or http://.',
       maxLength: 2048,
       pattern: URL_PATTERN,
     }),

@@ -43,6 +43,15 @@ function errorsOf(result: { valid: boolean; errors?: FieldError[] }): FieldError
 }
 
 describe('validateDataRun', () => {
+  it.each([
+    'file:///data/s.yaml',
+    's3://cfg/s.yaml',
+    'sftp://etl@files.example.org/cfg/s.yaml',
+    'https://x/s.yaml',
+  ])('accepts a script URL %s', (url) => {
+    expect(validateDataRun(dataRun({ script: { url } })).valid).toBe(true);
+  });
+
   it('accepts a full, realistic DataRun', () => {
     const r = validateDataRun(
       dataRun({
