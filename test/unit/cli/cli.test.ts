@@ -3,38 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseParamOverrides } from '../../../src/cli/common.js';
-import { main } from '../../../src/cli/program.js';
+import { runCli } from './capture.js';
 import { ITEMS_CSV_0, ORDERS_CSV, shopNodes } from '../engine/fixture.js';
 import { POLICY } from '../engine/helpers.js';
 
 jest.setTimeout(60_000);
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'plexus', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const cli = runCli;
 
 describe('plexus CLI', () => {
   let dir: string;

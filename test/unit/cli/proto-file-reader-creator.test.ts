@@ -3,43 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { main } from '../../../src/cli/program.js';
+import { runCli, type Captured } from './capture.js';
 import { ParquetTableWriter } from '../../../src/io/index.js';
 import { DateTime, Decimal } from '../../../src/values/index.js';
 
 jest.setTimeout(60_000);
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'plexus', 'proto-file-reader-creator', ...args]);
-    // Node's own notice about VM modules (jest's ESM mode) is not the command's output
-    const own = stderr
-      .split('\n')
-      .filter((l) => !/ExperimentalWarning|--trace-warnings/.test(l))
-      .join('\n');
-    return { code, stdout, stderr: own };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const cli = (...args: string[]): Promise<Captured> => runCli('proto-file-reader-creator', ...args);
 
 interface Script {
   nodes: {
