@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { bridgeCommand } from './commands/bridge.js';
 import { controllerCommand } from './commands/controller.js';
 import { dagCommand } from './commands/dag.js';
+import { parquetCommand } from './commands/parquet.js';
 import { protoFileReaderCreatorCommand } from './commands/proto-file-reader-creator.js';
 import { runCommand } from './commands/run.js';
 import { startRunCommand } from './commands/start-run.js';
@@ -23,6 +24,7 @@ const commands: readonly CommandRegistrar[] = [
   statusCommand,
   controllerCommand,
   protoFileReaderCreatorCommand,
+  parquetCommand,
 ];
 
 export function buildProgram(): Command {

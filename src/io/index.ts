@@ -52,3 +52,20 @@ export {
   type ParquetWriteColumn,
   type ParquetWriteOptions,
 } from './parquet.js';
+export {
+  InspectedParquet,
+  cellsEqual,
+  compareCells,
+  compareRows,
+  csvField,
+  describeCell,
+  diffParquet,
+  formatCell,
+  parseSortKeys,
+  type DiffOptions,
+  type DiffResult,
+  type InspectOptions,
+  type InspectedColumn,
+  type ParquetCell,
+  type SortKey,
+} from './parquet-tool.js';

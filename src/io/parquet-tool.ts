@@ -1,0 +1,736 @@
+import zlib from 'node:zlib';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { AsyncBuffer, CompressionCodec, Compressors, FileMetaData, SchemaElement } from 'hyparquet';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { PlexusError, UserInputError, errorMessage } from '../errors/index.js';
+import {
+  DateTime,
+  Decimal,
+  formatGoFloat,
+  goTimeFormat,
+  valuesEqual,
+  type FieldType,
+  type Value,
+} from '../values/index.js';
+import { parquetFileInfo } from './parquet.js';
+import { urlIo, type UrlIo } from './urls.js';
+
+/**
+ * Inspection of Parquet files (`plexus parquet cat|diff|sort`): the columns and rows of a file as
+ * Capillaries sees them, with missing values kept as `null` (the engine's reader turns them into zero
+ * values). The Capillaries type of each column comes from the engine's reader (`parquetFileInfo`); the
+ * values are decoded from the physical values the same way, so a non-null cell equals what the engine
+ * reads. Columns the engine cannot read are kept as raw text.
+ */
+
+/** A cell: a typed value, or null when the value is missing. */
+export type ParquetCell = Value | null;
+
+export interface InspectedColumn {
+  readonly name: string;
+  /** The Capillaries type; undefined when the engine cannot read the column (cells are then raw text). */
+  readonly type: FieldType | undefined;
+  /** Why the engine cannot read the column. */
+  readonly unsupported: string | undefined;
+  /** The Parquet physical and logical type, e.g. `INT64 DECIMAL(18,2)` or `BYTE_ARRAY STRING`. */
+  readonly parquetType: string;
+  /** Digits after the decimal point of a decimal column (0 for other columns). */
+  readonly scale: number;
+}
+
+export interface InspectOptions {
+  /** Rows decoded at a time (default 10,000). */
+  readonly sliceRows?: number;
+  /** Called once per column whose raw values cannot be read (its cells are then null). */
+  readonly onWarning?: (message: string) => void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// decoding
+
+const textDecoder = new TextDecoder();
+const JULIAN_UNIX_EPOCH = 2440588n;
+const NANOS_PER_DAY = 86_400_000_000_000n;
+
+function unscaledFromBytes(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n;
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  const bits = BigInt(bytes.length * 8);
+  if (v >= 1n << (bits - 1n)) v -= 1n << bits;
+  return v;
+}
+
+function unscaledOf(raw: unknown): bigint {
+  if (raw instanceof Uint8Array) return unscaledFromBytes(raw);
+  return typeof raw === 'bigint' ? raw : BigInt(raw as number);
+}
+
+function isDecimal(el: SchemaElement): boolean {
+  return el.converted_type === 'DECIMAL' || el.logical_type?.type === 'DECIMAL';
+}
+
+function decimalScale(el: SchemaElement): number {
+  const lt = el.logical_type;
+  return lt?.type === 'DECIMAL' ? lt.scale : (el.scale ?? 0);
+}
+
+function isUnsigned(el: SchemaElement): boolean {
+  const ct = el.converted_type;
+  const lt = el.logical_type;
+  return (
+    ct === 'UINT_8' ||
+    ct === 'UINT_16' ||
+    ct === 'UINT_32' ||
+    ct === 'UINT_64' ||
+    (lt?.type === 'INTEGER' && !lt.isSigned)
+  );
+}
+
+/** Divisor from the stored unit of a timestamp column to milliseconds. */
+function timestampDivisor(el: SchemaElement): bigint {
+  const lt = el.logical_type;
+  if (lt?.type === 'TIMESTAMP') return lt.unit === 'NANOS' ? 1_000_000n : lt.unit === 'MICROS' ? 1000n : 1n;
+  return el.converted_type === 'TIMESTAMP_MICROS' ? 1000n : 1n;
+}
+
+type Decoder = (raw: unknown) => Value;
+
+/** How a physical value of a column becomes its Capillaries value (same rules as the engine's reader). */
+function decoderFor(el: SchemaElement, type: FieldType): Decoder {
+  switch (type) {
+    case 'decimal2': {
+      const scale = decimalScale(el);
+      return (raw) => new Decimal(`${unscaledOf(raw).toString()}e${-scale}`);
+    }
+    case 'bool':
+      return (raw) => Boolean(raw);
+    case 'float':
+      return (raw) => raw as number;
+    case 'string':
+      return (raw) => (typeof raw === 'string' ? raw : textDecoder.decode(raw as Uint8Array));
+    case 'int': {
+      if (isUnsigned(el)) {
+        return el.type === 'INT64'
+          ? (raw) => BigInt.asUintN(64, raw as bigint)
+          : (raw) => BigInt((raw as number) >>> 0);
+      }
+      return (raw) => (typeof raw === 'bigint' ? raw : BigInt(raw as number));
+    }
+    case 'datetime': {
+      if (el.type === 'INT96') {
+        return (raw) => {
+          const b = raw as Uint8Array;
+          const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+          const nanos = view.getBigInt64(0, true);
+          const days = BigInt(view.getInt32(8, true));
+          return new DateTime(Number(((days - JULIAN_UNIX_EPOCH) * NANOS_PER_DAY + nanos) / 1_000_000n));
+        };
+      }
+      if (el.converted_type === 'DATE' || el.logical_type?.type === 'DATE')
+        return (raw) => new DateTime(Number(raw) * 86_400_000);
+      const divisor = timestampDivisor(el);
+      return (raw) => new DateTime(Number(BigInt(raw as bigint | number) / divisor));
+    }
+  }
+}
+
+/** The physical value the writer takes for a raw value read without annotations (for `sort`). */
+function writableFor(el: SchemaElement): (raw: unknown) => unknown {
+  if (isDecimal(el)) return unscaledOf;
+  if (el.converted_type === 'UINT_32' || (el.logical_type?.type === 'INTEGER' && el.type === 'INT32'))
+    return isUnsigned(el) ? (raw) => (raw as number) >>> 0 : (raw) => raw;
+  if (el.converted_type === 'JSON' || el.logical_type?.type === 'JSON') {
+    // the writer serialises JSON columns itself
+    return (raw) => JSON.parse(textDecoder.decode(raw as Uint8Array)) as unknown;
+  }
+  return (raw) => raw;
+}
+
+function describeParquetType(el: SchemaElement): string {
+  const parts: string[] = [el.type ?? 'group'];
+  if (el.type === 'FIXED_LEN_BYTE_ARRAY') parts[0] = `FIXED_LEN_BYTE_ARRAY(${el.type_length ?? 0})`;
+  const lt = el.logical_type;
+  if (lt) {
+    switch (lt.type) {
+      case 'DECIMAL':
+        parts.push(`DECIMAL(${lt.precision},${lt.scale})`);
+        break;
+      case 'TIMESTAMP':
+        parts.push(`TIMESTAMP(${lt.unit},${lt.isAdjustedToUTC ? 'UTC' : 'local'})`);
+        break;
+      case 'TIME':
+        parts.push(`TIME(${lt.unit},${lt.isAdjustedToUTC ? 'UTC' : 'local'})`);
+        break;
+      case 'INTEGER':
+        parts.push(`INTEGER(${lt.bitWidth},${lt.isSigned ? 'signed' : 'unsigned'})`);
+        break;
+      default:
+        parts.push(lt.type);
+    }
+  } else if (el.converted_type === 'DECIMAL') {
+    parts.push(`DECIMAL(${el.precision ?? 0},${el.scale ?? 0})`);
+  } else if (el.converted_type) {
+    parts.push(el.converted_type);
+  }
+  parts.push(el.repetition_type ?? 'REQUIRED');
+  return parts.join(' ');
+}
+
+/** Formats a raw value of a column the engine cannot read. */
+function rawText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'bigint') return x.toString();
+    if (x instanceof Uint8Array) return Buffer.from(x).toString('hex');
+    return x;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// reading
+
+interface ColumnPlan {
+  readonly column: InspectedColumn;
+  readonly original: SchemaElement;
+  /** The element as the reader sees it (annotations removed: raw physical values). */
+  readonly element: SchemaElement;
+  readonly decode: Decoder | undefined;
+  readonly physical?: 'FIXED_LEN_BYTE_ARRAY';
+}
+
+const PARSERS = {
+  timestampFromMilliseconds: (v: bigint): unknown => v,
+  timestampFromMicroseconds: (v: bigint): unknown => v,
+  timestampFromNanoseconds: (v: bigint): unknown => v,
+  dateFromDays: (v: number): unknown => v,
+};
+
+function readCompressors(): Compressors {
+  const c: Compressors = {
+    GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
+    BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
+  };
+  const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
+  if (zstd) c.ZSTD = (input) => new Uint8Array(zstd(input));
+  return c;
+}
+
+/** A Parquet file opened for inspection; `close()` removes a downloaded copy. */
+export class InspectedParquet {
+  private constructor(
+    /** The file name or URL as given (for messages). */
+    readonly source: string,
+    readonly rows: number,
+    readonly rowGroupSizes: readonly number[],
+    private readonly file: AsyncBuffer,
+    private readonly metadata: FileMetaData,
+    private readonly plans: readonly ColumnPlan[],
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+
+  /** Opens a local file or URL (remote files are downloaded to a temporary file first). */
+  static async open(url: string, io: UrlIo = urlIo()): Promise<InspectedParquet> {
+    const tmp = await io.downloadToTemp(url);
+    try {
+      const info = await parquetFileInfo(tmp.path, url);
+      let file: AsyncBuffer;
+      let metadata: FileMetaData;
+      try {
+        file = await asyncBufferFromFile(tmp.path);
+        metadata = await parquetMetadataAsync(file);
+      } catch (err) {
+        throw new UserInputError(
+          'PARQUET_INVALID',
+          `${url}: not a readable Parquet file: ${errorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const plans = planColumns(metadata, info.columns, info.unsupported);
+      return new InspectedParquet(
+        url,
+        Number(metadata.num_rows),
+        metadata.row_groups.map((rg) => Number(rg.num_rows)),
+        file,
+        metadata,
+        plans,
+        () => tmp.cleanup(),
+      );
+    } catch (err) {
+      await tmp.cleanup();
+      throw err;
+    }
+  }
+
+  get columns(): readonly InspectedColumn[] {
+    return this.plans.map((p) => p.column);
+  }
+
+  get createdBy(): string | undefined {
+    return this.metadata.created_by;
+  }
+
+  async close(): Promise<void> {
+    await this.cleanup();
+  }
+
+  /**
+   * Streams the rows in file order, a slice of a row group at a time (memory follows the slice size).
+   * Each row is its cells in column order.
+   */
+  async *rowsOf(options: InspectOptions = {}): AsyncGenerator<ParquetCell[], void, undefined> {
+    for await (const { cells } of this.rawRows(options)) yield cells;
+  }
+
+  /** Rows with the physical values the writer takes back (every column must have a Capillaries type). */
+  async *rawRows(
+    options: InspectOptions = {},
+  ): AsyncGenerator<{ cells: ParquetCell[]; physical: unknown[] }, void, undefined> {
+    const typed = this.plans.filter((p) => p.decode !== undefined);
+    const rawOnly = this.plans.filter((p) => p.decode === undefined);
+    const unreadable = new Set<string>();
+    const patched: FileMetaData = {
+      ...this.metadata,
+      schema: this.metadata.schema.map((el) => {
+        const p = typed.find((t) => t.original === el);
+        return p ? p.element : el;
+      }),
+      row_groups: this.metadata.row_groups.map((rg) => ({
+        ...rg,
+        columns: rg.columns.map((chunk) => {
+          const name = chunk.meta_data?.path_in_schema[0] ?? '';
+          const physical = typed.find((t) => t.column.name === name)?.physical;
+          return physical && chunk.meta_data
+            ? { ...chunk, meta_data: { ...chunk.meta_data, type: physical } }
+            : chunk;
+        }),
+      })),
+    };
+    const slice = Math.max(1, options.sliceRows ?? 10_000);
+    const compressors = readCompressors();
+    let groupStart = 0;
+    for (const n of this.rowGroupSizes) {
+      for (let s = 0; s < n; s += slice) {
+        const rowStart = groupStart + s;
+        const rowEnd = groupStart + Math.min(n, s + slice);
+        let typedRows: Record<string, unknown>[] = [];
+        if (typed.length > 0) {
+          try {
+            typedRows = (await parquetReadObjects({
+              file: this.file,
+              metadata: patched,
+              columns: typed.map((p) => p.column.name),
+              rowStart,
+              rowEnd,
+              utf8: false,
+              parsers: PARSERS,
+              compressors,
+              useOffsetIndex: true,
+            })) as Record<string, unknown>[];
+          } catch (err) {
+            throw new UserInputError(
+              'PARQUET_INVALID',
+              `${this.source}: cannot read rows ${rowStart}-${rowEnd - 1}: ${errorMessage(err)}`,
+              { cause: err },
+            );
+          }
+        }
+        const rawColumns = new Map<string, unknown[]>();
+        for (const p of rawOnly) {
+          const name = p.column.name;
+          if (unreadable.has(name)) continue;
+          try {
+            const objs = (await parquetReadObjects({
+              file: this.file,
+              metadata: this.metadata,
+              columns: [name],
+              rowStart,
+              rowEnd,
+              compressors,
+            })) as Record<string, unknown>[];
+            rawColumns.set(
+              name,
+              objs.map((o) => o[name]),
+            );
+          } catch (err) {
+            unreadable.add(name);
+            options.onWarning?.(
+              `${this.source}: column ${JSON.stringify(name)} cannot be read (${errorMessage(err)}); its cells are left empty`,
+            );
+          }
+        }
+        for (let r = 0; r < rowEnd - rowStart; r++) {
+          const obj = typedRows[r] ?? {};
+          const cells: ParquetCell[] = [];
+          const physical: unknown[] = [];
+          for (const p of this.plans) {
+            const name = p.column.name;
+            if (p.decode === undefined) {
+              const v = rawColumns.get(name)?.[r];
+              cells.push(v === null || v === undefined ? null : rawText(v));
+              physical.push(v ?? null);
+              continue;
+            }
+            const v = obj[name];
+            if (v === null || v === undefined) {
+              cells.push(null);
+              physical.push(null);
+              continue;
+            }
+            try {
+              cells.push(p.decode(v));
+            } catch (err) {
+              throw new UserInputError(
+                'PARQUET_VALUE',
+                `${this.source}, row ${rowStart + r}, column ${JSON.stringify(name)}: ${errorMessage(err)}`,
+                { cause: err },
+              );
+            }
+            physical.push(v);
+          }
+          yield { cells, physical };
+        }
+      }
+      groupStart += n;
+    }
+  }
+
+  /**
+   * Writes rows of physical values (from `rawRows`) as a Parquet file with this file's schema, codec
+   * (when the writer has it; SNAPPY otherwise), row group size and key/value metadata.
+   */
+  encode(rows: readonly (readonly unknown[])[]): Uint8Array {
+    for (const p of this.plans) {
+      if (p.decode === undefined) {
+        throw new UserInputError(
+          'PARQUET_TYPE',
+          `${this.source}: column ${JSON.stringify(p.column.name)}: ${p.column.unsupported ?? 'unsupported'}; the file cannot be rewritten`,
+        );
+      }
+      if (p.original.type === 'INT96') {
+        throw new UserInputError(
+          'PARQUET_TYPE',
+          `${this.source}: column ${JSON.stringify(p.column.name)}: INT96 timestamps cannot be written; the file cannot be rewritten`,
+        );
+      }
+    }
+    const firstCodec = this.metadata.row_groups[0]?.columns[0]?.meta_data?.codec;
+    const compressors = writeCompressors();
+    const codec: CompressionCodec =
+      firstCodec === 'UNCOMPRESSED' || firstCodec === 'SNAPPY' || (firstCodec && firstCodec in compressors)
+        ? firstCodec
+        : 'SNAPPY';
+    const bytes = new ByteWriter();
+    const writer = new ParquetWriter({
+      writer: bytes,
+      schema: [...this.metadata.schema],
+      codec,
+      compressors,
+      kvMetadata: this.metadata.key_value_metadata,
+      createdBy: this.metadata.created_by ?? 'plexus',
+    });
+    const groupSize = Math.max(1, this.rowGroupSizes[0] ?? rows.length);
+    for (let start = 0; start < rows.length; start += groupSize) {
+      const part = rows.slice(start, start + groupSize);
+      const columnData = this.plans.map((p, i) => {
+        const toWritable = writableFor(p.original);
+        return {
+          name: p.column.name,
+          data: part.map((r) => {
+            const v = r[i];
+            return v === null || v === undefined ? null : toWritable(v);
+          }) as never[],
+        };
+      });
+      try {
+        writer.write({ columnData, rowGroupSize: part.length });
+      } catch (err) {
+        throw new PlexusError(
+          'PARQUET_WRITE',
+          `${this.source}: cannot encode the rows: ${errorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    }
+    writer.finish();
+    return bytes.getBytes();
+  }
+}
+
+type WriteCompressors = { [K in CompressionCodec]?: (input: Uint8Array) => Uint8Array };
+
+function writeCompressors(): WriteCompressors {
+  const c: WriteCompressors = {
+    GZIP: (input) => new Uint8Array(zlib.gzipSync(input)),
+    BROTLI: (input) => new Uint8Array(zlib.brotliCompressSync(input)),
+  };
+  const zstd = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
+  if (zstd) c.ZSTD = (input) => new Uint8Array(zstd(input));
+  return c;
+}
+
+function planColumns(
+  metadata: FileMetaData,
+  types: ReadonlyMap<string, FieldType>,
+  unsupported: ReadonlyMap<string, string>,
+): ColumnPlan[] {
+  const schema = metadata.schema;
+  const plans: ColumnPlan[] = [];
+  const rootChildren = schema[0]?.num_children ?? 0;
+  let i = 1;
+  for (let c = 0; c < rootChildren && i < schema.length; c++) {
+    const el = schema[i];
+    if (!el) break;
+    const type = types.get(el.name);
+    const column: InspectedColumn = {
+      name: el.name,
+      type,
+      unsupported: type === undefined ? (unsupported.get(el.name) ?? 'unsupported column') : undefined,
+      parquetType: describeParquetType(el),
+      scale: type === 'decimal2' ? decimalScale(el) : 0,
+    };
+    if (type === undefined || el.num_children) {
+      plans.push({ column, original: el, element: el, decode: undefined });
+      // skip the subtree of a group column
+      let pending = 1;
+      while (pending > 0 && i < schema.length) {
+        pending += (schema[i]?.num_children ?? 0) - 1;
+        i++;
+      }
+      continue;
+    }
+    const stripped: SchemaElement = { ...el, converted_type: undefined, logical_type: undefined };
+    if (el.type === 'INT96') {
+      plans.push({
+        column,
+        original: el,
+        element: { ...stripped, type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12 },
+        physical: 'FIXED_LEN_BYTE_ARRAY',
+        decode: decoderFor(el, type),
+      });
+    } else {
+      plans.push({ column, original: el, element: stripped, decode: decoderFor(el, type) });
+    }
+    i++;
+  }
+  return plans;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// formatting and comparison
+
+const RFC3339_MILLIS = '2006-01-02T15:04:05.000Z07:00';
+
+/**
+ * Text of a cell as `cat` prints it: int as is, float in Go's shortest `%v` form, decimal with the
+ * column's scale, datetime as RFC 3339 with milliseconds in UTC, bool true/false, string as is, raw
+ * columns as text, missing as the empty string.
+ */
+export function formatCell(v: ParquetCell, column: Pick<InspectedColumn, 'scale'>): string {
+  if (v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return formatGoFloat(v, 'g', -1);
+  if (v instanceof Decimal) return v.toFixed(column.scale);
+  return goTimeFormat(v.toUTC(), RFC3339_MILLIS);
+}
+
+/** A cell for a difference report: strings quoted, missing as `null`. */
+export function describeCell(v: ParquetCell, column: Pick<InspectedColumn, 'scale'>): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return formatCell(v, column);
+}
+
+/** RFC 4180 quoting: a field with a comma, a double quote or a line break is quoted, quotes doubled. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Typed equality: decimals by value, datetimes by instant, floats exactly (NaN equals NaN), null == null. */
+export function cellsEqual(a: ParquetCell, b: ParquetCell): boolean {
+  if (a === null || b === null) return a === b;
+  if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b));
+  return valuesEqual(a, b);
+}
+
+/** UTF-16 code unit → a key that orders like the code point (so strings order like their UTF-8 bytes). */
+function codePointKey(u: number): number {
+  if (u >= 0xd800 && u <= 0xdfff) return u + 0x2000;
+  return u >= 0xe000 ? u - 0x800 : u;
+}
+
+function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointKey(x) - codePointKey(y);
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Typed order of two cells of one column: null first, numbers by value (NaN after every number),
+ * strings by code point (UTF-8 byte order), false before true, datetimes by instant.
+ */
+export function compareCells(a: ParquetCell, b: ParquetCell): number {
+  if (a === null || b === null) return a === null ? (b === null ? 0 : -1) : 1;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (Number.isNaN(a) || Number.isNaN(b)) return Number(Number.isNaN(a)) - Number(Number.isNaN(b));
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  if (a instanceof Decimal && b instanceof Decimal) return a.cmp(b);
+  if (a instanceof DateTime && b instanceof DateTime) return Math.sign(a.epochMs - b.epochMs);
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  throw new PlexusError('PARQUET_COMPARE', 'cannot compare values of different types');
+}
+
+export interface SortKey {
+  /** Index of the column in the file. */
+  readonly index: number;
+  readonly name: string;
+  readonly desc: boolean;
+}
+
+/**
+ * Parses `col,col(desc)` (the `top.order` form: `(asc)` is the default) against the file's columns;
+ * an unknown or unsortable column is an error naming it.
+ */
+export function parseSortKeys(spec: string, columns: readonly InspectedColumn[], source: string): SortKey[] {
+  const parts = spec.split(',').map((s) => s.trim());
+  if (spec.trim() === '' || parts.some((p) => p === '')) {
+    throw new UserInputError('SORT_ORDER', `sort order ${JSON.stringify(spec)}: expected col,col(desc),...`);
+  }
+  return parts.map((part) => {
+    const m = /^(.*?)\s*(?:\(\s*(asc|desc)\s*\))?$/i.exec(part);
+    const name = m?.[1] ?? part;
+    const dir = (m?.[2] ?? 'asc').toLowerCase();
+    const index = columns.findIndex((c) => c.name === name);
+    if (index < 0 || name === '') {
+      throw new UserInputError(
+        'SORT_ORDER',
+        `${source}: no column ${JSON.stringify(name)} to sort by (it has ${columns
+          .map((c) => JSON.stringify(c.name))
+          .join(', ')})`,
+      );
+    }
+    return { index, name, desc: dir === 'desc' };
+  });
+}
+
+/** Compares two rows by the sort keys (a missing value sorts before any value, ascending or descending). */
+export function compareRows(
+  a: readonly ParquetCell[],
+  b: readonly ParquetCell[],
+  keys: readonly SortKey[],
+): number {
+  for (const k of keys) {
+    const x = a[k.index] ?? null;
+    const y = b[k.index] ?? null;
+    // nulls come first in both directions
+    if (x === null || y === null) {
+      if (x !== y) return x === null ? -1 : 1;
+      continue;
+    }
+    const c = compareCells(x, y);
+    if (c !== 0) return k.desc ? -c : c;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// diff
+
+export interface DiffOptions {
+  /** Also compare the Parquet physical/logical types of the columns. */
+  readonly identicalSchemas?: boolean;
+  /** Differences printed at most (default 20); all are counted. */
+  readonly maxShown?: number;
+}
+
+export interface DiffResult {
+  readonly equal: boolean;
+  /** The differences to show, one line each, and the counts when they differ. */
+  readonly lines: readonly string[];
+  /** All differences found (schema, row count and cells). */
+  readonly differences: number;
+}
+
+function columnLabel(c: InspectedColumn): string {
+  return `${JSON.stringify(c.name)} (${c.type ?? 'unsupported'})`;
+}
+
+/**
+ * Compares two files: column names in order and their Capillaries types (and with `identicalSchemas`
+ * their Parquet types), then, when the columns match, the rows in order with `cellsEqual`. Row numbers
+ * count from 0.
+ */
+export async function diffParquet(
+  left: InspectedParquet,
+  right: InspectedParquet,
+  options: DiffOptions = {},
+): Promise<DiffResult> {
+  const maxShown = options.maxShown ?? 20;
+  const lines: string[] = [];
+  let differences = 0;
+  const report = (line: string): void => {
+    differences++;
+    if (differences <= maxShown) lines.push(line);
+  };
+  const lc = left.columns;
+  const rc = right.columns;
+  if (lc.length !== rc.length) report(`column count: left ${lc.length} right ${rc.length}`);
+  for (let i = 0; i < Math.max(lc.length, rc.length); i++) {
+    const l = lc[i];
+    const r = rc[i];
+    if (!l || !r) {
+      report(`column ${i}: left ${l ? columnLabel(l) : 'none'} right ${r ? columnLabel(r) : 'none'}`);
+    } else if (l.name !== r.name || l.type !== r.type) {
+      report(`column ${i}: left ${columnLabel(l)} right ${columnLabel(r)}`);
+    } else if (options.identicalSchemas && l.parquetType !== r.parquetType) {
+      report(`column ${i} ${JSON.stringify(l.name)}: left ${l.parquetType} right ${r.parquetType}`);
+    }
+  }
+  const schemaDiffers = differences > 0;
+  if (left.rows !== right.rows) report(`row count: left ${left.rows} right ${right.rows}`);
+  if (!schemaDiffers) {
+    const li = left.rowsOf();
+    const ri = right.rowsOf();
+    try {
+      for (let row = 0; ; row++) {
+        const [a, b] = await Promise.all([li.next(), ri.next()]);
+        if (a.done || b.done) break;
+        for (let c = 0; c < lc.length; c++) {
+          const x = a.value[c] ?? null;
+          const y = b.value[c] ?? null;
+          if (!cellsEqual(x, y)) {
+            const col = lc[c] as InspectedColumn;
+            const rcol = rc[c] as InspectedColumn;
+            report(
+              `row ${row}, column ${col.name}: left ${describeCell(x, col)} right ${describeCell(y, rcol)}`,
+            );
+          }
+        }
+      }
+    } finally {
+      await Promise.all([li.return(undefined), ri.return(undefined)]);
+    }
+  } else {
+    lines.push('rows not compared: the columns differ');
+  }
+  if (differences > maxShown) lines.push(`... and ${differences - maxShown} more difference(s)`);
+  return { equal: differences === 0, lines, differences };
+}
