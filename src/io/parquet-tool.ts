@@ -41,7 +41,10 @@ export interface InspectedColumn {
 export interface InspectOptions {
   /** Rows decoded at a time (default 10,000). */
   readonly sliceRows?: number;
-  /** Called once per column whose raw values cannot be read (its cells are then null). */
+  /**
+   * Called once per column that cannot be read (its cells are then null). Without it, a column that
+   * cannot be read is an error.
+   */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -319,26 +322,48 @@ export class InspectedParquet {
       for (let s = 0; s < n; s += slice) {
         const rowStart = groupStart + s;
         const rowEnd = groupStart + Math.min(n, s + slice);
+        const active = typed.filter((p) => !unreadable.has(p.column.name));
+        const readTyped = async (cols: readonly ColumnPlan[]): Promise<Record<string, unknown>[]> =>
+          (await parquetReadObjects({
+            file: this.file,
+            metadata: patched,
+            columns: cols.map((p) => p.column.name),
+            rowStart,
+            rowEnd,
+            utf8: false,
+            parsers: PARSERS,
+            compressors,
+            useOffsetIndex: true,
+          })) as Record<string, unknown>[];
         let typedRows: Record<string, unknown>[] = [];
-        if (typed.length > 0) {
+        if (active.length > 0) {
           try {
-            typedRows = (await parquetReadObjects({
-              file: this.file,
-              metadata: patched,
-              columns: typed.map((p) => p.column.name),
-              rowStart,
-              rowEnd,
-              utf8: false,
-              parsers: PARSERS,
-              compressors,
-              useOffsetIndex: true,
-            })) as Record<string, unknown>[];
+            typedRows = await readTyped(active);
           } catch (err) {
-            throw new UserInputError(
-              'PARQUET_INVALID',
-              `${this.source}: cannot read rows ${rowStart}-${rowEnd - 1}: ${errorMessage(err)}`,
-              { cause: err },
-            );
+            if (!options.onWarning) {
+              throw new UserInputError(
+                'PARQUET_INVALID',
+                `${this.source}: cannot read rows ${rowStart}-${rowEnd - 1}: ${errorMessage(err)}`,
+                { cause: err },
+              );
+            }
+            // find the columns that cannot be read; the others are still shown
+            typedRows = Array.from({ length: rowEnd - rowStart }, () => ({}));
+            for (const p of active) {
+              const name = p.column.name;
+              try {
+                const objs = await readTyped([p]);
+                objs.forEach((o, r) => {
+                  const target = typedRows[r];
+                  if (target) target[name] = o[name];
+                });
+              } catch (colErr) {
+                unreadable.add(name);
+                options.onWarning(
+                  `${this.source}: column ${JSON.stringify(name)} cannot be read from row ${rowStart} on (${errorMessage(colErr)}); its cells are left empty`,
+                );
+              }
+            }
           }
         }
         const rawColumns = new Map<string, unknown[]>();
@@ -359,8 +384,15 @@ export class InspectedParquet {
               objs.map((o) => o[name]),
             );
           } catch (err) {
+            if (!options.onWarning) {
+              throw new UserInputError(
+                'PARQUET_INVALID',
+                `${this.source}: column ${JSON.stringify(name)}: cannot read rows ${rowStart}-${rowEnd - 1}: ${errorMessage(err)}`,
+                { cause: err },
+              );
+            }
             unreadable.add(name);
-            options.onWarning?.(
+            options.onWarning(
               `${this.source}: column ${JSON.stringify(name)} cannot be read (${errorMessage(err)}); its cells are left empty`,
             );
           }

@@ -12,10 +12,28 @@ import {
 } from '../../io/index.js';
 import { globalDebug, reportError, type CommandRegistrar } from '../common.js';
 
-/** Writes text to stdout, waiting when the stream asks for it. */
-async function out(text: string): Promise<void> {
-  if (text === '' || process.stdout.write(text)) return;
-  await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+/** Set when stdout's reader went away (e.g. `plexus parquet cat f | head`): the output stops quietly. */
+let stdoutClosed = false;
+
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutClosed = true;
+}
+
+/** Writes text to stdout, waiting when the stream asks for it; false once stdout is closed. */
+async function out(text: string): Promise<boolean> {
+  if (stdoutClosed) return false;
+  if (text === '' || process.stdout.write(text)) return !stdoutClosed;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.stdout.off('drain', done);
+      process.stdout.off('error', done);
+      resolve();
+    };
+    process.stdout.once('drain', done);
+    process.stdout.once('error', done);
+  });
+  return !stdoutClosed;
 }
 
 async function withFile<T>(url: string, fn: (pq: InspectedParquet) => Promise<T>): Promise<T> {
@@ -27,32 +45,42 @@ async function withFile<T>(url: string, fn: (pq: InspectedParquet) => Promise<T>
   }
 }
 
+let stdoutWatched = false;
+
 async function cat(file: string): Promise<void> {
-  await withFile(file, async (pq) => {
-    const columns = pq.columns;
-    const raw = columns.filter((c) => c.type === undefined);
-    if (raw.length > 0) {
-      process.stderr.write(
-        `warning: ${file}: ${raw
-          .map((c) => `column ${JSON.stringify(c.name)} (${c.unsupported ?? 'unsupported'})`)
-          .join(', ')} printed as raw values\n`,
-      );
+  if (!stdoutWatched) {
+    // kept for the life of the process: a closed pipe may be reported after the last write
+    process.stdout.on('error', onStdoutError);
+    stdoutWatched = true;
+  }
+  stdoutClosed = false;
+  await withFile(file, (pq) => catRows(file, pq));
+}
+
+async function catRows(file: string, pq: InspectedParquet): Promise<void> {
+  const columns = pq.columns;
+  const raw = columns.filter((c) => c.type === undefined);
+  if (raw.length > 0) {
+    process.stderr.write(
+      `warning: ${file}: ${raw
+        .map((c) => `column ${JSON.stringify(c.name)} (${c.unsupported ?? 'unsupported'})`)
+        .join(', ')} printed as raw values\n`,
+    );
+  }
+  let chunk = columns.map((c) => csvField(c.name)).join(',') + '\n';
+  const onWarning = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
+  for await (const row of pq.rowsOf({ onWarning })) {
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) chunk += ',';
+      chunk += csvField(formatCell(row[i] ?? null, columns[i] ?? { scale: 0 }));
     }
-    let chunk = columns.map((c) => csvField(c.name)).join(',') + '\n';
-    const onWarning = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
-    for await (const row of pq.rowsOf({ onWarning })) {
-      for (let i = 0; i < row.length; i++) {
-        if (i > 0) chunk += ',';
-        chunk += csvField(formatCell(row[i] ?? null, columns[i] ?? { scale: 0 }));
-      }
-      chunk += '\n';
-      if (chunk.length >= 65_536) {
-        await out(chunk);
-        chunk = '';
-      }
+    chunk += '\n';
+    if (chunk.length >= 65_536) {
+      if (!(await out(chunk))) return;
+      chunk = '';
     }
-    await out(chunk);
-  });
+  }
+  await out(chunk);
 }
 
 const IDENTICAL_SCHEMAS_SPELLINGS = new Set(['-identical_schemas', '--identical_schemas']);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SchemaElement } from 'hyparquet';
+import { parquetMetadata, type SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { runCli, type Captured } from './capture.js';
 
@@ -113,6 +113,31 @@ describe('plexus parquet', () => {
       expect(res.stderr.trimEnd().split('\n')).toEqual([
         expect.stringMatching(/^warning: .*time\.parquet: column "tm" \(TIME.*\) printed as raw values$/),
       ]);
+    });
+
+    test('a column whose pages cannot be read: cat warns and goes on, diff fails with exit 2', async () => {
+      const buf = parquetWriteBuffer({
+        codec: 'UNCOMPRESSED',
+        columnData: [
+          { name: 'a', data: [1n, 2n], type: 'INT64' },
+          { name: 'b', data: ['x', 'y'], type: 'STRING' },
+        ],
+      });
+      const bytes = new Uint8Array(buf);
+      const chunk = parquetMetadata(bytes.buffer).row_groups[0]?.columns[1]?.meta_data;
+      const offset = Number(chunk?.dictionary_page_offset ?? chunk?.data_page_offset);
+      bytes.fill(0xff, offset, offset + 6); // a broken page header
+      const file = path.join(dir, 'broken.parquet');
+      fs.writeFileSync(file, bytes);
+      const res = await cli('cat', file);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe('a,b\n1,\n2,\n');
+      expect(res.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(
+          /^warning: .*broken\.parquet: column "b" cannot be read from row 0 on \(.+\); its cells are left empty$/,
+        ),
+      ]);
+      expectOneLineError(await cli('diff', file, file), /broken\.parquet: cannot read rows 0-1/, 2);
     });
 
     test('errors: a missing file, not a Parquet file', async () => {
