@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import type { AsyncBuffer, CompressionCodec, Compressors, FileMetaData, SchemaElement } from 'hyparquet';
+import { parquetReadObjects } from 'hyparquet';
+import type { AsyncBuffer, CompressionCodec, FileMetaData, SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { PlexusError, UserInputError, errorMessage } from '../errors/index.js';
 import {
@@ -12,15 +12,23 @@ import {
   type FieldType,
   type Value,
 } from '../values/index.js';
-import { parquetFileInfo } from './parquet.js';
+import {
+  isUnsignedParquetInt,
+  metadataForPlans,
+  openParquetFile,
+  readCompressors,
+  readPlannedRows,
+  unscaledOf,
+  type ParquetColumnPlan,
+} from './parquet.js';
 import { urlIo, type UrlIo } from './urls.js';
 
 /**
  * Inspection of Parquet files (`plexus parquet cat|diff|sort`): the columns and rows of a file as
  * Capillaries sees them, with missing values kept as `null` (the engine's reader turns them into zero
- * values). The Capillaries type of each column comes from the engine's reader (`parquetFileInfo`); the
- * values are decoded from the physical values the same way, so a non-null cell equals what the engine
- * reads. Columns the engine cannot read are kept as raw text.
+ * values). Each column is read with the engine reader's plan (`planParquetColumn`): the same Capillaries
+ * type and the same decoding of the physical values, so a non-null cell equals what the engine reads.
+ * Columns the engine cannot read are kept as raw text.
  */
 
 /** A cell: a typed value, or null when the value is missing. */
@@ -52,97 +60,11 @@ export interface InspectOptions {
 // decoding
 
 const textDecoder = new TextDecoder();
-const JULIAN_UNIX_EPOCH = 2440588n;
-const NANOS_PER_DAY = 86_400_000_000_000n;
-
-function unscaledFromBytes(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  const bits = BigInt(bytes.length * 8);
-  if (v >= 1n << (bits - 1n)) v -= 1n << bits;
-  return v;
-}
-
-function unscaledOf(raw: unknown): bigint {
-  if (raw instanceof Uint8Array) return unscaledFromBytes(raw);
-  return typeof raw === 'bigint' ? raw : BigInt(raw as number);
-}
-
-function isDecimal(el: SchemaElement): boolean {
-  return el.converted_type === 'DECIMAL' || el.logical_type?.type === 'DECIMAL';
-}
-
-function decimalScale(el: SchemaElement): number {
-  const lt = el.logical_type;
-  return lt?.type === 'DECIMAL' ? lt.scale : (el.scale ?? 0);
-}
-
-function isUnsigned(el: SchemaElement): boolean {
-  const ct = el.converted_type;
-  const lt = el.logical_type;
-  return (
-    ct === 'UINT_8' ||
-    ct === 'UINT_16' ||
-    ct === 'UINT_32' ||
-    ct === 'UINT_64' ||
-    (lt?.type === 'INTEGER' && !lt.isSigned)
-  );
-}
-
-/** Divisor from the stored unit of a timestamp column to milliseconds. */
-function timestampDivisor(el: SchemaElement): bigint {
-  const lt = el.logical_type;
-  if (lt?.type === 'TIMESTAMP') return lt.unit === 'NANOS' ? 1_000_000n : lt.unit === 'MICROS' ? 1000n : 1n;
-  return el.converted_type === 'TIMESTAMP_MICROS' ? 1000n : 1n;
-}
-
-type Decoder = (raw: unknown) => Value;
-
-/** How a physical value of a column becomes its Capillaries value (same rules as the engine's reader). */
-function decoderFor(el: SchemaElement, type: FieldType): Decoder {
-  switch (type) {
-    case 'decimal2': {
-      const scale = decimalScale(el);
-      return (raw) => new Decimal(`${unscaledOf(raw).toString()}e${-scale}`);
-    }
-    case 'bool':
-      return (raw) => Boolean(raw);
-    case 'float':
-      return (raw) => raw as number;
-    case 'string':
-      return (raw) => (typeof raw === 'string' ? raw : textDecoder.decode(raw as Uint8Array));
-    case 'int': {
-      if (isUnsigned(el)) {
-        return el.type === 'INT64'
-          ? (raw) => BigInt.asUintN(64, raw as bigint)
-          : (raw) => BigInt((raw as number) >>> 0);
-      }
-      return (raw) => (typeof raw === 'bigint' ? raw : BigInt(raw as number));
-    }
-    case 'datetime': {
-      if (el.type === 'INT96') {
-        return (raw) => {
-          const b = raw as Uint8Array;
-          const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-          const nanos = view.getBigInt64(0, true);
-          const days = BigInt(view.getInt32(8, true));
-          return new DateTime(Number(((days - JULIAN_UNIX_EPOCH) * NANOS_PER_DAY + nanos) / 1_000_000n));
-        };
-      }
-      if (el.converted_type === 'DATE' || el.logical_type?.type === 'DATE')
-        return (raw) => new DateTime(Number(raw) * 86_400_000);
-      const divisor = timestampDivisor(el);
-      return (raw) => new DateTime(Number(BigInt(raw as bigint | number) / divisor));
-    }
-  }
-}
-
 /** The physical value the writer takes for a raw value read without annotations (for `sort`). */
-function writableFor(el: SchemaElement): (raw: unknown) => unknown {
-  if (isDecimal(el)) return unscaledOf;
+function writableFor(el: SchemaElement, plan: ParquetColumnPlan): (raw: unknown) => unknown {
+  if (plan.type === 'decimal2') return unscaledOf;
   if (el.converted_type === 'UINT_32' || (el.logical_type?.type === 'INTEGER' && el.type === 'INT32'))
-    return isUnsigned(el) ? (raw) => (raw as number) >>> 0 : (raw) => raw;
+    return isUnsignedParquetInt(el) ? (raw) => (raw as number) >>> 0 : (raw) => raw;
   if (el.converted_type === 'JSON' || el.logical_type?.type === 'JSON') {
     // the writer serialises JSON columns itself
     return (raw) => JSON.parse(textDecoder.decode(raw as Uint8Array)) as unknown;
@@ -199,28 +121,10 @@ function rawText(v: unknown): string {
 
 interface ColumnPlan {
   readonly column: InspectedColumn;
+  /** The element in the file's schema. */
   readonly original: SchemaElement;
-  /** The element as the reader sees it (annotations removed: raw physical values). */
-  readonly element: SchemaElement;
-  readonly decode: Decoder | undefined;
-  readonly physical?: 'FIXED_LEN_BYTE_ARRAY';
-}
-
-const PARSERS = {
-  timestampFromMilliseconds: (v: bigint): unknown => v,
-  timestampFromMicroseconds: (v: bigint): unknown => v,
-  timestampFromNanoseconds: (v: bigint): unknown => v,
-  dateFromDays: (v: number): unknown => v,
-};
-
-function readCompressors(): Compressors {
-  const c: Compressors = {
-    GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
-    BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
-  };
-  const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
-  if (zstd) c.ZSTD = (input) => new Uint8Array(zstd(input));
-  return c;
+  /** How the engine reads the column; undefined when it cannot (cells are then raw text). */
+  readonly plan: ParquetColumnPlan | undefined;
 }
 
 /** A Parquet file opened for inspection; `close()` removes a downloaded copy. */
@@ -240,22 +144,18 @@ export class InspectedParquet {
   static async open(url: string, io: UrlIo = urlIo()): Promise<InspectedParquet> {
     const tmp = await io.downloadToTemp(url);
     try {
-      const info = await parquetFileInfo(tmp.path, url);
-      let file: AsyncBuffer;
-      let metadata: FileMetaData;
-      try {
-        file = await asyncBufferFromFile(tmp.path);
-        metadata = await parquetMetadataAsync(file);
-      } catch (err) {
-        throw new UserInputError(
-          'PARQUET_INVALID',
-          `${url}: not a readable Parquet file: ${errorMessage(err)}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      const plans = planColumns(metadata, info.columns, info.unsupported);
+      const { file, metadata, columns } = await openParquetFile(tmp.path, url);
+      const plans = columns.map(({ element, plan }): ColumnPlan => ({
+        original: element,
+        plan: typeof plan === 'string' ? undefined : plan,
+        column: {
+          name: element.name,
+          type: typeof plan === 'string' ? undefined : plan.type,
+          unsupported: typeof plan === 'string' ? plan : undefined,
+          parquetType: describeParquetType(element),
+          scale: typeof plan === 'string' ? 0 : plan.scale,
+        },
+      }));
       return new InspectedParquet(
         url,
         Number(metadata.num_rows),
@@ -295,26 +195,13 @@ export class InspectedParquet {
   async *rawRows(
     options: InspectOptions = {},
   ): AsyncGenerator<{ cells: ParquetCell[]; physical: unknown[] }, void, undefined> {
-    const typed = this.plans.filter((p) => p.decode !== undefined);
-    const rawOnly = this.plans.filter((p) => p.decode === undefined);
+    const typed = this.plans.filter((p) => p.plan !== undefined);
+    const rawOnly = this.plans.filter((p) => p.plan === undefined);
     const unreadable = new Set<string>();
-    const patched: FileMetaData = {
-      ...this.metadata,
-      schema: this.metadata.schema.map((el) => {
-        const p = typed.find((t) => t.original === el);
-        return p ? p.element : el;
-      }),
-      row_groups: this.metadata.row_groups.map((rg) => ({
-        ...rg,
-        columns: rg.columns.map((chunk) => {
-          const name = chunk.meta_data?.path_in_schema[0] ?? '';
-          const physical = typed.find((t) => t.column.name === name)?.physical;
-          return physical && chunk.meta_data
-            ? { ...chunk, meta_data: { ...chunk.meta_data, type: physical } }
-            : chunk;
-        }),
-      })),
-    };
+    const planned = metadataForPlans(
+      this.metadata,
+      new Map(typed.map((p) => [p.column.name, p.plan as ParquetColumnPlan])),
+    );
     const slice = Math.max(1, options.sliceRows ?? 10_000);
     const compressors = readCompressors();
     let groupStart = 0;
@@ -323,18 +210,15 @@ export class InspectedParquet {
         const rowStart = groupStart + s;
         const rowEnd = groupStart + Math.min(n, s + slice);
         const active = typed.filter((p) => !unreadable.has(p.column.name));
-        const readTyped = async (cols: readonly ColumnPlan[]): Promise<Record<string, unknown>[]> =>
-          (await parquetReadObjects({
-            file: this.file,
-            metadata: patched,
-            columns: cols.map((p) => p.column.name),
+        const readTyped = (cols: readonly ColumnPlan[]): Promise<Record<string, unknown>[]> =>
+          readPlannedRows(
+            this.file,
+            planned,
+            cols.map((p) => p.column.name),
             rowStart,
             rowEnd,
-            utf8: false,
-            parsers: PARSERS,
             compressors,
-            useOffsetIndex: true,
-          })) as Record<string, unknown>[];
+          );
         let typedRows: Record<string, unknown>[] = [];
         if (active.length > 0) {
           try {
@@ -403,7 +287,7 @@ export class InspectedParquet {
           const physical: unknown[] = [];
           for (const p of this.plans) {
             const name = p.column.name;
-            if (p.decode === undefined) {
+            if (p.plan === undefined) {
               const v = rawColumns.get(name)?.[r];
               cells.push(v === null || v === undefined ? null : rawText(v));
               physical.push(v ?? null);
@@ -416,7 +300,7 @@ export class InspectedParquet {
               continue;
             }
             try {
-              cells.push(p.decode(v));
+              cells.push(p.plan.decode(v));
             } catch (err) {
               throw new UserInputError(
                 'PARQUET_VALUE',
@@ -439,7 +323,7 @@ export class InspectedParquet {
    */
   encode(rows: readonly (readonly unknown[])[]): Uint8Array {
     for (const p of this.plans) {
-      if (p.decode === undefined) {
+      if (p.plan === undefined) {
         throw new UserInputError(
           'PARQUET_TYPE',
           `${this.source}: column ${JSON.stringify(p.column.name)}: ${p.column.unsupported ?? 'unsupported'}; the file cannot be rewritten`,
@@ -471,7 +355,7 @@ export class InspectedParquet {
     for (let start = 0; start < rows.length; start += groupSize) {
       const part = rows.slice(start, start + groupSize);
       const columnData = this.plans.map((p, i) => {
-        const toWritable = writableFor(p.original);
+        const toWritable = writableFor(p.original, p.plan as ParquetColumnPlan);
         return {
           name: p.column.name,
           data: part.map((r) => {
@@ -507,53 +391,6 @@ function writeCompressors(): WriteCompressors {
   const zstd = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
   if (zstd) c.ZSTD = (input) => new Uint8Array(zstd(input));
   return c;
-}
-
-function planColumns(
-  metadata: FileMetaData,
-  types: ReadonlyMap<string, FieldType>,
-  unsupported: ReadonlyMap<string, string>,
-): ColumnPlan[] {
-  const schema = metadata.schema;
-  const plans: ColumnPlan[] = [];
-  const rootChildren = schema[0]?.num_children ?? 0;
-  let i = 1;
-  for (let c = 0; c < rootChildren && i < schema.length; c++) {
-    const el = schema[i];
-    if (!el) break;
-    const type = types.get(el.name);
-    const column: InspectedColumn = {
-      name: el.name,
-      type,
-      unsupported: type === undefined ? (unsupported.get(el.name) ?? 'unsupported column') : undefined,
-      parquetType: describeParquetType(el),
-      scale: type === 'decimal2' ? decimalScale(el) : 0,
-    };
-    if (type === undefined || el.num_children) {
-      plans.push({ column, original: el, element: el, decode: undefined });
-      // skip the subtree of a group column
-      let pending = 1;
-      while (pending > 0 && i < schema.length) {
-        pending += (schema[i]?.num_children ?? 0) - 1;
-        i++;
-      }
-      continue;
-    }
-    const stripped: SchemaElement = { ...el, converted_type: undefined, logical_type: undefined };
-    if (el.type === 'INT96') {
-      plans.push({
-        column,
-        original: el,
-        element: { ...stripped, type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12 },
-        physical: 'FIXED_LEN_BYTE_ARRAY',
-        decode: decoderFor(el, type),
-      });
-    } else {
-      plans.push({ column, original: el, element: stripped, decode: decoderFor(el, type) });
-    }
-    i++;
-  }
-  return plans;
 }
 
 // ---------------------------------------------------------------------------------------------------

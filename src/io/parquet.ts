@@ -32,7 +32,7 @@ import { urlIo, type UrlIo } from './urls.js';
 // reading
 
 /** The decompressors available for reading (SNAPPY is built into the reader). */
-function readCompressors(): Compressors {
+export function readCompressors(): Compressors {
   const c: Compressors = {
     GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
     BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
@@ -42,15 +42,23 @@ function readCompressors(): Compressors {
   return c;
 }
 
-type Decoder = (raw: unknown) => Value;
+/** Turns a raw physical value (read with the column's annotations removed) into its Capillaries value. */
+export type ParquetDecoder = (raw: unknown) => Value;
 
-interface ColumnPlan {
+/** How a column of a file is read: its Capillaries type and how its values decode. */
+export interface ParquetColumnPlan {
   readonly type: FieldType;
-  readonly decode: Decoder;
-  /** The element as the reader should see it (decimal annotations removed to get exact raw values). */
+  /**
+   * The element as the reader should see it: annotations removed, so the reader returns raw physical
+   * values (numbers, bigints, booleans, bytes) that `decode` turns into Capillaries values.
+   */
   readonly element: SchemaElement;
   /** Physical type the reader should decode the column chunks as, when it differs from the file's. */
   readonly physical?: 'FIXED_LEN_BYTE_ARRAY';
+  /** Decodes a non-null raw value. */
+  readonly decode: ParquetDecoder;
+  /** Digits after the decimal point of a decimal column (0 for other columns). */
+  readonly scale: number;
 }
 
 const textDecoder = new TextDecoder();
@@ -64,8 +72,10 @@ function unscaledFromBytes(bytes: Uint8Array): bigint {
   return v;
 }
 
-function decimalOf(unscaled: bigint, scale: number): Decimal {
-  return new Decimal(`${unscaled.toString()}e${-scale}`);
+/** The unscaled integer of a raw decimal value (INT32, INT64 or big-endian two's complement bytes). */
+export function unscaledOf(raw: unknown): bigint {
+  if (raw instanceof Uint8Array) return unscaledFromBytes(raw);
+  return typeof raw === 'bigint' ? raw : BigInt(raw as number);
 }
 
 function checkedInt(v: bigint): bigint {
@@ -74,65 +84,87 @@ function checkedInt(v: bigint): bigint {
   return v;
 }
 
+/** An integer column with an unsigned annotation (UINT_8/16/32/64 or INTEGER isSigned=false). */
+export function isUnsignedParquetInt(el: SchemaElement): boolean {
+  const ct = el.converted_type;
+  const lt = el.logical_type;
+  return (
+    ct === 'UINT_8' ||
+    ct === 'UINT_16' ||
+    ct === 'UINT_32' ||
+    ct === 'UINT_64' ||
+    (lt?.type === 'INTEGER' && !lt.isSigned)
+  );
+}
+
+/** Divisor from the stored unit of a timestamp column to milliseconds (the converted type wins). */
+function timestampDivisor(el: SchemaElement): bigint {
+  const { converted_type: ct, logical_type: lt } = el;
+  if (ct === 'TIMESTAMP_MILLIS') return 1n;
+  if (ct === 'TIMESTAMP_MICROS') return 1000n;
+  if (lt?.type === 'TIMESTAMP') return lt.unit === 'NANOS' ? 1_000_000n : lt.unit === 'MICROS' ? 1000n : 1n;
+  return 1n;
+}
+
+function intDecoder(el: SchemaElement): ParquetDecoder {
+  if (isUnsignedParquetInt(el)) {
+    return el.type === 'INT64'
+      ? (v) => checkedInt(BigInt.asUintN(64, v as bigint))
+      : (v) => BigInt((v as number) >>> 0);
+  }
+  return (v) => (typeof v === 'bigint' ? checkedInt(v) : BigInt(v as number));
+}
+
 /** How a column of the file maps to a Capillaries type, or why it cannot be read. */
-function planColumn(el: SchemaElement): ColumnPlan | string {
+export function planParquetColumn(el: SchemaElement): ParquetColumnPlan | string {
   const { type, converted_type: ct, logical_type: lt } = el;
+  const raw: SchemaElement = { ...el, converted_type: undefined, logical_type: undefined };
+  const plan = (t: FieldType, decode: ParquetDecoder, scale = 0): ParquetColumnPlan => ({
+    type: t,
+    element: raw,
+    decode,
+    scale,
+  });
   const isDecimal = ct === 'DECIMAL' || lt?.type === 'DECIMAL';
   if (isDecimal) {
     const scale = lt?.type === 'DECIMAL' ? lt.scale : (el.scale ?? 0);
-    const raw: SchemaElement = { ...el, converted_type: undefined, logical_type: undefined };
     switch (type) {
       case 'INT32':
-        return { type: 'decimal2', element: raw, decode: (v) => decimalOf(BigInt(v as number), scale) };
       case 'INT64':
-        return { type: 'decimal2', element: raw, decode: (v) => decimalOf(v as bigint, scale) };
       case 'FIXED_LEN_BYTE_ARRAY':
       case 'BYTE_ARRAY':
-        return {
-          type: 'decimal2',
-          element: raw,
-          decode: (v) => decimalOf(unscaledFromBytes(v as Uint8Array), scale),
-        };
+        return plan('decimal2', (v) => new Decimal(`${unscaledOf(v).toString()}e${-scale}`), scale);
       default:
         return `DECIMAL stored as ${type} is not supported`;
     }
   }
-  const dt: Decoder = (v) => v as DateTime; // the parsers below already produce DateTime values
   switch (type) {
     case 'BOOLEAN':
-      return { type: 'bool', element: el, decode: (v) => Boolean(v) };
+      return plan('bool', (v) => Boolean(v));
     case 'FLOAT':
     case 'DOUBLE':
-      return { type: 'float', element: el, decode: (v) => v as number };
+      return plan('float', (v) => v as number);
     case 'INT96':
       // Read as 12 raw bytes and decode the nanoseconds of the day as a signed 64-bit number, as the Go
       // reader Capillaries uses does (its writer stores times before 1970 with negative nanoseconds).
       return {
-        type: 'datetime',
-        element: { ...el, type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12 },
+        ...plan('datetime', int96ToDateTime),
+        element: { ...raw, type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12 },
         physical: 'FIXED_LEN_BYTE_ARRAY',
-        decode: int96ToDateTime,
       };
     case 'INT32':
     case 'INT64': {
-      if (ct === 'DATE' || lt?.type === 'DATE') {
-        return {
-          type: 'datetime',
-          element: el,
-          decode: (v) => (v instanceof DateTime ? v : new DateTime(Number(v) * 86_400_000)),
-        };
-      }
+      if (ct === 'DATE' || lt?.type === 'DATE')
+        return plan('datetime', (v) => new DateTime(Number(v) * 86_400_000));
       if (ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS' || lt?.type === 'TIMESTAMP') {
-        return { type: 'datetime', element: el, decode: dt };
+        const divisor = timestampDivisor(el);
+        // BigInt division truncates toward zero, as Go's integer division and Cassandra's ms conversion do
+        return plan('datetime', (v) => new DateTime(Number(BigInt(v as bigint | number) / divisor)));
       }
       if (ct === 'TIME_MILLIS' || ct === 'TIME_MICROS' || lt?.type === 'TIME')
         return 'TIME columns are not supported';
       if (ct === 'INTERVAL') return 'INTERVAL columns are not supported';
-      return {
-        type: 'int',
-        element: el,
-        decode: (v) => (typeof v === 'bigint' ? checkedInt(v) : BigInt(v as number)),
-      };
+      return plan('int', intDecoder(el));
     }
     case 'BYTE_ARRAY':
     case 'FIXED_LEN_BYTE_ARRAY': {
@@ -144,12 +176,7 @@ function planColumn(el: SchemaElement): ColumnPlan | string {
         lt?.type === 'ENUM' ||
         lt?.type === 'JSON';
       if (type === 'BYTE_ARRAY' && (stringy || (ct === undefined && lt === undefined))) {
-        const raw: SchemaElement = { ...el, converted_type: undefined, logical_type: undefined };
-        return {
-          type: 'string',
-          element: raw,
-          decode: (v) => (typeof v === 'string' ? v : textDecoder.decode(v as Uint8Array)),
-        };
+        return plan('string', (v) => (typeof v === 'string' ? v : textDecoder.decode(v as Uint8Array)));
       }
       return `${type}${ct ? ' ' + ct : ''}${lt ? ' ' + lt.type : ''} columns are not supported`;
     }
@@ -167,19 +194,110 @@ function int96ToDateTime(v: unknown): DateTime {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const nanos = view.getBigInt64(0, true);
   const days = BigInt(view.getInt32(8, true));
-  return new DateTime(Number(truncDiv((days - JULIAN_UNIX_EPOCH) * NANOS_PER_DAY + nanos, 1_000_000n)));
+  // truncated toward zero, as Go's integer division does
+  return new DateTime(Number(((days - JULIAN_UNIX_EPOCH) * NANOS_PER_DAY + nanos) / 1_000_000n));
 }
 
-function truncDiv(a: bigint, b: bigint): bigint {
-  return a / b; // BigInt division truncates toward zero, as Go's integer division and Cassandra's ms conversion do
-}
-
-const PARSERS = {
-  timestampFromMilliseconds: (ms: bigint) => new DateTime(Number(ms)),
-  timestampFromMicroseconds: (us: bigint) => new DateTime(Number(truncDiv(us, 1000n))),
-  timestampFromNanoseconds: (ns: bigint) => new DateTime(Number(truncDiv(ns, 1_000_000n))),
-  dateFromDays: (days: number) => new DateTime(days * 86_400_000),
+/** Keeps the physical values of the statistics as they are (planned columns carry no annotations). */
+const RAW_PARSERS = {
+  timestampFromMilliseconds: (v: bigint): unknown => v,
+  timestampFromMicroseconds: (v: bigint): unknown => v,
+  timestampFromNanoseconds: (v: bigint): unknown => v,
+  dateFromDays: (v: number): unknown => v,
 };
+
+/** A top-level column of a file with its plan, or why it cannot be read. */
+export interface ParquetTopColumn {
+  readonly name: string;
+  /** The element in the file's schema. */
+  readonly element: SchemaElement;
+  readonly plan: ParquetColumnPlan | string;
+}
+
+/** The top-level columns of a schema, in order, each planned (nested and repeated columns are not read). */
+export function parquetColumns(schema: readonly SchemaElement[]): ParquetTopColumn[] {
+  return topLevelElements(schema).map(({ element: el }) => {
+    let plan: ParquetColumnPlan | string;
+    if (el.num_children) plan = 'nested (group) columns are not supported';
+    else if (el.repetition_type === 'REPEATED') plan = 'repeated columns are not supported';
+    else plan = planParquetColumn(el);
+    return { name: el.name, element: el, plan };
+  });
+}
+
+/** The top-level elements of a schema with their indexes (the subtrees of groups are skipped). */
+function topLevelElements(schema: readonly SchemaElement[]): { element: SchemaElement; index: number }[] {
+  const out: { element: SchemaElement; index: number }[] = [];
+  let i = 1;
+  const rootChildren = schema[0]?.num_children ?? 0;
+  for (let c = 0; c < rootChildren && i < schema.length; c++) {
+    const element = schema[i];
+    if (!element) break;
+    out.push({ element, index: i });
+    i = element.num_children ? skipSubtree(schema, i) : i + 1;
+  }
+  return out;
+}
+
+function skipSubtree(schema: readonly SchemaElement[], i: number): number {
+  let pending = 1;
+  while (pending > 0 && i < schema.length) {
+    pending += (schema[i]?.num_children ?? 0) - 1;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * The file's metadata as the reader should see it for the planned top-level columns: their elements
+ * without annotations, and INT96 column chunks decoded as 12-byte values.
+ */
+export function metadataForPlans(
+  metadata: FileMetaData,
+  plans: ReadonlyMap<string, ParquetColumnPlan>,
+): FileMetaData {
+  const schema = [...metadata.schema];
+  for (const { element, index } of topLevelElements(schema)) {
+    const p = element.num_children ? undefined : plans.get(element.name);
+    if (p) schema[index] = p.element;
+  }
+  return {
+    ...metadata,
+    schema,
+    row_groups: metadata.row_groups.map((rg) => ({
+      ...rg,
+      columns: rg.columns.map((chunk) => {
+        const path = chunk.meta_data?.path_in_schema ?? [];
+        const physical = path.length === 1 ? plans.get(path[0] ?? '')?.physical : undefined;
+        return physical && chunk.meta_data
+          ? { ...chunk, meta_data: { ...chunk.meta_data, type: physical } }
+          : chunk;
+      }),
+    })),
+  };
+}
+
+/** Raw rows [rowStart, rowEnd) of planned columns, read with metadata from `metadataForPlans`. */
+export async function readPlannedRows(
+  file: AsyncBuffer,
+  planned: FileMetaData,
+  columns: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+  compressors: Compressors = readCompressors(),
+): Promise<Record<string, unknown>[]> {
+  return (await parquetReadObjects({
+    file,
+    metadata: planned,
+    columns: [...columns],
+    rowStart,
+    rowEnd,
+    utf8: false,
+    parsers: RAW_PARSERS,
+    compressors,
+    useOffsetIndex: true,
+  })) as Record<string, unknown>[];
+}
 
 export interface ParquetColumnRequest {
   /** Reader field name (`r.<name>`). */
@@ -206,18 +324,20 @@ export interface ParquetFileInfo {
   readonly createdBy?: string;
 }
 
-interface OpenedParquet {
+/** A local Parquet file opened for reading, with its top-level columns planned. */
+export interface OpenedParquet {
   readonly file: AsyncBuffer;
   readonly metadata: FileMetaData;
-  readonly plans: Map<string, ColumnPlan | string>;
+  readonly columns: readonly ParquetTopColumn[];
 }
 
-async function openParquet(path: string, source: string): Promise<OpenedParquet> {
+/** Opens a local Parquet file; a missing or unreadable file is a user error naming `source`. */
+export async function openParquetFile(path: string, source: string): Promise<OpenedParquet> {
   let file: AsyncBuffer;
   let metadata: FileMetaData;
   try {
     file = await asyncBufferFromFile(path);
-    metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
+    metadata = await parquetMetadataAsync(file, { parsers: RAW_PARSERS });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
@@ -230,45 +350,17 @@ async function openParquet(path: string, source: string): Promise<OpenedParquet>
       },
     );
   }
-  const plans = new Map<string, ColumnPlan | string>();
-  // top-level primitive columns only: walk the flattened schema tree
-  const schema = metadata.schema;
-  let i = 1;
-  const rootChildren = schema[0]?.num_children ?? 0;
-  for (let c = 0; c < rootChildren && i < schema.length; c++) {
-    const el = schema[i];
-    if (!el) break;
-    if (el.num_children) {
-      plans.set(el.name, 'nested (group) columns are not supported');
-      i = skipSubtree(schema, i);
-      continue;
-    }
-    plans.set(
-      el.name,
-      el.repetition_type === 'REPEATED' ? 'repeated columns are not supported' : planColumn(el),
-    );
-    i++;
-  }
-  return { file, metadata, plans };
-}
-
-function skipSubtree(schema: readonly SchemaElement[], i: number): number {
-  let pending = 1;
-  while (pending > 0 && i < schema.length) {
-    pending += (schema[i]?.num_children ?? 0) - 1;
-    i++;
-  }
-  return i;
+  return { file, metadata, columns: parquetColumns(metadata.schema) };
 }
 
 /** Schema summary of a local Parquet file (types as Capillaries sees them). */
 export async function parquetFileInfo(path: string, source = path): Promise<ParquetFileInfo> {
-  const { metadata, plans } = await openParquet(path, source);
+  const { metadata, columns: top } = await openParquetFile(path, source);
   const columns = new Map<string, FieldType>();
   const unsupported = new Map<string, string>();
-  for (const [name, p] of plans) {
-    if (typeof p === 'string') unsupported.set(name, p);
-    else columns.set(name, p.type);
+  for (const { name, plan } of top) {
+    if (typeof plan === 'string') unsupported.set(name, plan);
+    else columns.set(name, plan.type);
   }
   return {
     rows: Number(metadata.num_rows),
@@ -285,7 +377,8 @@ export async function* readParquetFile(
   options: ParquetReadOptions,
 ): AsyncGenerator<Record<string, Value>, void, undefined> {
   const source = options.source ?? path;
-  const { file, metadata, plans } = await openParquet(path, source);
+  const { file, metadata, columns } = await openParquetFile(path, source);
+  const plans = new Map(columns.map((c) => [c.name, c.plan]));
   const missing = options.columns.filter((c) => !plans.has(c.column)).map((c) => c.column);
   if (missing.length > 0) {
     throw new UserInputError(
@@ -298,7 +391,7 @@ export async function* readParquetFile(
     );
   }
   const wanted = [...new Set(options.columns.map((c) => c.column))];
-  const colPlans = new Map<string, ColumnPlan>();
+  const colPlans = new Map<string, ParquetColumnPlan>();
   for (const name of wanted) {
     const p = plans.get(name);
     if (typeof p === 'string' || p === undefined) {
@@ -309,23 +402,7 @@ export async function* readParquetFile(
     }
     colPlans.set(name, p);
   }
-  // the reader sees decimal and string columns without their annotations (exact raw values)
-  const patched: FileMetaData = {
-    ...metadata,
-    schema: metadata.schema.map((el) => {
-      const p = colPlans.get(el.name);
-      return p && !el.num_children ? p.element : el;
-    }),
-    row_groups: metadata.row_groups.map((rg) => ({
-      ...rg,
-      columns: rg.columns.map((chunk) => {
-        const physical = colPlans.get(chunk.meta_data?.path_in_schema[0] ?? '')?.physical;
-        return physical && chunk.meta_data
-          ? { ...chunk, meta_data: { ...chunk.meta_data, type: physical } }
-          : chunk;
-      }),
-    })),
-  };
+  const planned = metadataForPlans(metadata, colPlans);
   const slice = Math.max(1, options.sliceRows ?? 10_000);
   const compressors = readCompressors();
   let groupStart = 0;
@@ -336,17 +413,7 @@ export async function* readParquetFile(
       const rowEnd = groupStart + Math.min(n, s + slice);
       let raw: Record<string, unknown>[];
       try {
-        raw = (await parquetReadObjects({
-          file,
-          metadata: patched,
-          columns: wanted,
-          rowStart,
-          rowEnd,
-          utf8: false,
-          parsers: PARSERS,
-          compressors,
-          useOffsetIndex: true,
-        })) as Record<string, unknown>[];
+        raw = await readPlannedRows(file, planned, wanted, rowStart, rowEnd, compressors);
       } catch (err) {
         throw new UserInputError(
           'PARQUET_INVALID',
@@ -360,7 +427,7 @@ export async function* readParquetFile(
         const obj = raw[r] ?? {};
         const values: Record<string, Value> = {};
         for (const c of options.columns) {
-          const p = colPlans.get(c.column) as ColumnPlan;
+          const p = colPlans.get(c.column) as ParquetColumnPlan;
           const v = obj[c.column];
           try {
             values[c.name] = v === null || v === undefined ? zeroValue(p.type) : p.decode(v);

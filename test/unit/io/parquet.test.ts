@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import {
   ParquetTableWriter,
   UrlIo,
@@ -285,6 +286,54 @@ describe('writing', () => {
       'unknown Parquet codec "lz4"',
     );
   });
+});
+
+test('unsigned integer columns read as their unsigned values; above int64 max is an error naming the column', async () => {
+  const file = path.join(dir, 'unsigned.parquet');
+  const opt = { repetition_type: 'OPTIONAL' as const };
+  const buf = parquetWriteBuffer({
+    schema: [
+      { name: 'root', num_children: 4 },
+      { ...opt, name: 'u32', type: 'INT32', converted_type: 'UINT_32' },
+      { ...opt, name: 'u8', type: 'INT32', logical_type: { type: 'INTEGER', bitWidth: 8, isSigned: false } },
+      { ...opt, name: 'u64', type: 'INT64', converted_type: 'UINT_64' },
+      { name: 'r64', repetition_type: 'REQUIRED', type: 'INT64', converted_type: 'UINT_64' },
+    ],
+    columnData: [
+      { name: 'u32', data: [4294967295, 0, null, 2147483648] },
+      { name: 'u8', data: [255, 0, null, 7] },
+      { name: 'u64', data: [9223372036854775807n, 0n, null, 9223372036854775808n] },
+      { name: 'r64', data: [1n, 2n, 3n, 18446744073709551615n] },
+    ],
+  });
+  fs.writeFileSync(file, Buffer.from(buf));
+  const info = await parquetFileInfo(file);
+  expect([...info.columns]).toEqual([
+    ['u32', 'int'],
+    ['u8', 'int'],
+    ['u64', 'int'],
+    ['r64', 'int'],
+  ]);
+  const cols = (names: string[]): { columns: { name: string; column: string }[] } => ({
+    columns: names.map((n) => ({ name: n, column: n })),
+  });
+  const rows = await all(readParquetFile(file, cols(['u32', 'u8'])));
+  expect(rows).toEqual([
+    { u32: 4294967295n, u8: 255n },
+    { u32: 0n, u8: 0n },
+    { u32: 0n, u8: 0n },
+    { u32: 2147483648n, u8: 7n },
+  ]);
+  // the first rows of the 64-bit column fit; the fourth does not
+  const first = readParquetFile(file, cols(['u64']));
+  expect((await first.next()).value).toEqual({ u64: 9223372036854775807n });
+  await first.return(undefined);
+  await expect(all(readParquetFile(file, cols(['u32', 'u64'])))).rejects.toThrow(
+    `${file}, row 3, column "u64": value 9223372036854775808 does not fit a signed 64-bit int`,
+  );
+  await expect(all(readParquetFile(file, cols(['r64'])))).rejects.toThrow(
+    'row 3, column "r64": value 18446744073709551615 does not fit a signed 64-bit int',
+  );
 });
 
 test('readParquetUrl reads local paths and file:// URLs', async () => {
