@@ -15,6 +15,7 @@
  * | PLEXUS_HEALTH_PORT | port of /metrics, /healthz, /readyz | `8080` |
  * | PLEXUS_IMAGE | image of workers and bridges when a resource names none | (none) |
  * | PLEXUS_CASSANDRA_SECRET, PLEXUS_RABBITMQ_SECRET, PLEXUS_S3_SECRET | default connection Secrets (by name, in the resource's namespace) | (none) |
+ * | PLEXUS_SFTP_SECRET | default SFTP keys Secret of DataRuns without spec.connections.sftp (by name, in the DataRun's namespace) | (none) |
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +34,7 @@ export interface OperatorConfig {
   reconcileWorkers: number;
   healthPort: number;
   image?: string;
-  defaultSecrets: { cassandra?: string; rabbitmq?: string; s3?: string };
+  defaultSecrets: { cassandra?: string; rabbitmq?: string; s3?: string; sftp?: string };
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -126,6 +127,7 @@ export function operatorConfigFromEnv(sources: ConfigSources = {}): OperatorConf
     ['cassandra', 'PLEXUS_CASSANDRA_SECRET'],
     ['rabbitmq', 'PLEXUS_RABBITMQ_SECRET'],
     ['s3', 'PLEXUS_S3_SECRET'],
+    ['sftp', 'PLEXUS_SFTP_SECRET'],
   ] as const) {
     const secret = name(variable, DNS_SUBDOMAIN, 'Secret name');
     if (secret) config.defaultSecrets[key] = secret;

@@ -64,7 +64,7 @@ app.kubernetes.io/component: controller
 {{- end }}
 {{- end }}
 
-{{/* Name of the Secret of a connection ("rabbitmq", "cassandra", "s3"), or "" when it has none. */}}
+{{/* Name of the Secret of a connection ("rabbitmq", "cassandra", "s3", "sftp"), or "" when it has none. */}}
 {{- define "plexus.connectionSecret" -}}
 {{- $c := index .root.Values.connections .service }}
 {{- if $c.existingSecret }}
@@ -78,7 +78,7 @@ app.kubernetes.io/component: controller
 {{- define "plexus.connectionCreated" -}}
 {{- $c := index .root.Values.connections .service }}
 {{- if not $c.existingSecret }}
-{{- if or (and (eq .service "rabbitmq") $c.url) (and (eq .service "cassandra") $c.contactPoints) (and (eq .service "s3") $c.accessKeyId) }}true{{ end }}
+{{- if or (and (eq .service "rabbitmq") $c.url) (and (eq .service "cassandra") $c.contactPoints) (and (eq .service "s3") $c.accessKeyId) (and (eq .service "sftp") $c.privateKeys) }}true{{ end }}
 {{- end }}
 {{- end }}
 

@@ -2,8 +2,9 @@
  * Connections of a DataRun (Cassandra, RabbitMQ, S3): each from the Secret the spec names, else the
  * controller's default Secret (PLEXUS_*_SECRET), else the controller's own environment. The worker pods get
  * the same settings as environment variables — from the Secret by secretKeyRef (the values never appear in
- * the Job), or as plain values copied from the controller's environment. The SFTP keys come only from the
- * Secret the spec names (resolveSftpKeys); the workers get it as mounted files.
+ * the Job), or as plain values copied from the controller's environment. The SFTP keys come from the Secret
+ * the spec names, else the controller's default (PLEXUS_SFTP_SECRET), never from its environment
+ * (resolveSftpKeys); the workers get it as mounted files.
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -108,15 +109,34 @@ export async function resolveConnections(
 }
 
 /**
- * The SFTP keys Secret of a run (spec.connections.sftp), checked: it exists, holds at least one user's key,
- * every user key is a usable private key and known_hosts (if there) parses. Undefined when the spec names
- * none. The workers get the user list as it is now: users added to the Secret later reach the next Job.
+ * Where the SFTP keys Secret of a run comes from: spec.connections.sftp, else the controller's default
+ * (PLEXUS_SFTP_SECRET); undefined when neither names one. `field` names the source in error messages.
  */
-export async function resolveSftpKeys(client: KubeClient, run: DataRun): Promise<SftpKeys | undefined> {
-  const name = run.spec.connections?.sftp?.secretRef.name;
-  if (name === undefined) return undefined;
+export function sftpKeysSecretOf(
+  run: DataRun,
+  defaultSecret: string | undefined,
+): { name: string; field: string } | undefined {
+  const fromSpec = run.spec.connections?.sftp?.secretRef.name;
+  if (fromSpec !== undefined) return { name: fromSpec, field: 'spec.connections.sftp.secretRef' };
+  if (defaultSecret === undefined) return undefined;
+  return { name: defaultSecret, field: "the controller's default sftp Secret (PLEXUS_SFTP_SECRET)" };
+}
+
+/**
+ * The SFTP keys Secret of a run (spec.connections.sftp, else the controller's default), checked: it exists,
+ * holds at least one user's key, every user key is a usable private key and known_hosts (if there) parses.
+ * Undefined when neither names one. The workers get the user list as it is now: users added to the Secret
+ * later reach the next Job.
+ */
+export async function resolveSftpKeys(
+  client: KubeClient,
+  run: DataRun,
+  defaultSecret?: string,
+): Promise<SftpKeys | undefined> {
+  const source = sftpKeysSecretOf(run, defaultSecret);
+  if (source === undefined) return undefined;
+  const { name, field } = source;
   const ns = run.metadata.namespace ?? 'default';
-  const field = 'spec.connections.sftp.secretRef';
   const secret = await client.get<Secret>(SECRETS, ns, name);
   if (!secret) throw new SpecError('SecretNotFound', `${field}: Secret ${name} not found in ${ns}`);
   const data = secret.data ?? {};
@@ -150,23 +170,27 @@ export async function resolveSftpKeys(client: KubeClient, run: DataRun): Promise
 }
 
 /**
- * Reads an sftp:// URL with the keys of the run's SFTP Secret, as its workers will: the controller reads the
- * tag criteria and Python files a script names when it validates the script. The keys are written to a
- * private temporary directory (0700, files 0600) for the read and removed right after it.
+ * Reads an sftp:// URL with the keys of the run's SFTP Secret (spec.connections.sftp, else the controller's
+ * default), as its workers will: the controller reads the tag criteria and Python files a script names when
+ * it validates the script. The keys are written to a private temporary directory (0700, files 0600) for the
+ * read and removed right after it.
  */
 export async function readSftpWithRunKeys(
   client: KubeClient,
   run: DataRun,
   url: string,
   logger?: Logger,
+  defaultSecret?: string,
 ): Promise<string> {
-  const name = run.spec.connections?.sftp?.secretRef.name;
+  const source = sftpKeysSecretOf(run, defaultSecret);
   const ns = run.metadata.namespace ?? 'default';
-  const secret = name === undefined ? undefined : await client.get<Secret>(SECRETS, ns, name);
+  const secret = source === undefined ? undefined : await client.get<Secret>(SECRETS, ns, source.name);
   if (!secret) {
     throw new SpecError(
       'SecretNotFound',
-      `spec.connections.sftp.secretRef: Secret ${name} not found in ${ns}`,
+      source === undefined
+        ? `spec.connections.sftp.secretRef: no SFTP keys Secret is named (and the controller has no default, PLEXUS_SFTP_SECRET) to read ${url}`
+        : `${source.field}: Secret ${source.name} not found in ${ns}`,
     );
   }
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'plexus-sftp-keys-'));

@@ -43,6 +43,7 @@ import {
   readSftpWithRunKeys,
   resolveConnections,
   resolveSftpKeys,
+  sftpKeysSecretOf,
   type Clients,
 } from './connections.js';
 import {
@@ -141,7 +142,7 @@ export class DataRunReconciler {
         this.opts.controllerEnv ?? process.env,
       );
       connectionEnv = conn.env;
-      sftpKeys = await resolveSftpKeys(client, run);
+      sftpKeys = await resolveSftpKeys(client, run, this.opts.config.defaultSecrets.sftp);
       try {
         clients = this.clients.get(conn.values);
       } catch (err) {
@@ -387,14 +388,18 @@ export class DataRunReconciler {
       snapshotConfigMapName(run),
     );
     const owned = snap?.metadata.ownerReferences?.some((r) => r.uid === run.metadata.uid);
+    const defaultSftp = this.opts.config.defaultSecrets.sftp;
     const resolved = await resolveRun(
       this.opts.client,
       run,
       this.mount,
-      // sftp:// files of a run that names SFTP keys are read with those keys (the controller has none)
-      run.spec.connections?.sftp
+      // sftp:// files of a run that has SFTP keys (its own or the controller's default Secret) are read with
+      // those keys (the controller has none of its own)
+      sftpKeysSecretOf(run, defaultSftp)
         ? (url) =>
-            /^sftp:\/\//i.test(url) ? readSftpWithRunKeys(this.opts.client, run, url) : this.opts.readUrl(url)
+            /^sftp:\/\//i.test(url)
+              ? readSftpWithRunKeys(this.opts.client, run, url, undefined, defaultSftp)
+              : this.opts.readUrl(url)
         : this.opts.readUrl,
       owned ? (snap?.data ?? {}) : {},
     );

@@ -48,6 +48,8 @@ const NON_DEFAULT_VALUES = {
       password: 'secret',
     },
     s3: { existingSecret: 'my-s3' },
+    // the chart copies the keys as they are (the controller checks them when a DataRun uses them)
+    sftp: { privateKeys: { etl: 'etl-private-key' }, knownHosts: 'files.example.org ssh-ed25519 AAAA' },
   },
   metrics: {
     serviceMonitor: { enabled: true },
@@ -277,6 +279,7 @@ describe('packaging: helm chart and install manifests', () => {
       expect(container.resources.limits).toBeDefined();
       expect(container.env.find((e) => e.name === 'PLEXUS_LEADER_ELECT')?.value).toBe('true');
       expect(container.env.some((e) => e.name === 'PLEXUS_RABBITMQ_SECRET')).toBe(false);
+      expect(container.env.some((e) => e.name === 'PLEXUS_SFTP_SECRET')).toBe(false);
       expect(podSpecs(objs).flatMap((p) => restrictedViolations(p.where, p.spec))).toEqual([]);
       expect(wildcardRules(objs)).toEqual([]);
       expect(await dryRunApply(objs)).toEqual([]);
@@ -303,12 +306,16 @@ describe('packaging: helm chart and install manifests', () => {
           `${releaseNs}/plexus-leader-election`,
         ].sort(),
       );
-      // rabbitmq and cassandra Secrets created in the workload namespace; s3 names an existing Secret.
+      // rabbitmq, cassandra and sftp Secrets created in the workload namespace; s3 names an existing Secret.
       expect(
         byKind('Secret')
           .map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`)
           .sort(),
-      ).toEqual([`${dataNs}/plexus-cassandra`, `${dataNs}/plexus-rabbitmq`]);
+      ).toEqual([`${dataNs}/plexus-cassandra`, `${dataNs}/plexus-rabbitmq`, `${dataNs}/plexus-sftp`]);
+      expect(byKind('Secret').find((o) => o.metadata?.name === 'plexus-sftp')?.stringData).toEqual({
+        etl: 'etl-private-key',
+        known_hosts: 'files.example.org ssh-ed25519 AAAA',
+      });
       const env = (
         (
           byKind('Deployment')[0]?.spec as {
@@ -321,6 +328,7 @@ describe('packaging: helm chart and install manifests', () => {
         PLEXUS_RABBITMQ_SECRET: 'plexus-rabbitmq',
         PLEXUS_CASSANDRA_SECRET: 'plexus-cassandra',
         PLEXUS_S3_SECRET: 'my-s3',
+        PLEXUS_SFTP_SECRET: 'plexus-sftp',
         PLEXUS_IMAGE: 'registry.example.com/plexus:1.2.3',
         PLEXUS_LOG_LEVEL: 'debug',
       });
@@ -410,6 +418,8 @@ describe('packaging: helm chart and install manifests', () => {
     ['controller.leaderElection.leaseDuration=15', /leaseDuration/],
     ['connections.rabbitmq.url=http://rabbit:5672', /url/],
     ['connections.s3.accessKeyId=AKIA', /secretAccessKey/],
+    ['connections.sftp.privateKeys.known_hosts=x', /known_hosts/],
+    ['connections.sftp.existingSecret=Not_A_Secret', /existingSecret|Not_A_Secret/],
     ['image.pullPolicy=Sometimes', /pullPolicy/],
     ['metrics.bridgeServiceMonitor.interval=5', /bridgeServiceMonitor/],
     ['workloadNamespaces[0]=Not_A_Namespace', /workloadNamespaces/],

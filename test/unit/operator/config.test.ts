@@ -51,6 +51,7 @@ describe('operatorConfigFromEnv', () => {
         PLEXUS_CASSANDRA_SECRET: 'cassandra',
         PLEXUS_RABBITMQ_SECRET: 'rabbitmq',
         PLEXUS_S3_SECRET: 's3',
+        PLEXUS_SFTP_SECRET: 'sftp-keys',
       }),
     );
     expect(c).toMatchObject({
@@ -63,7 +64,7 @@ describe('operatorConfigFromEnv', () => {
       reconcileWorkers: 8,
       healthPort: 9090,
       image: 'ghcr.io/plexus/plexus:0.1.0',
-      defaultSecrets: { cassandra: 'cassandra', rabbitmq: 'rabbitmq', s3: 's3' },
+      defaultSecrets: { cassandra: 'cassandra', rabbitmq: 'rabbitmq', s3: 's3', sftp: 'sftp-keys' },
     });
   });
 
@@ -80,6 +81,7 @@ describe('operatorConfigFromEnv', () => {
           PLEXUS_RECONCILE_WORKERS: '0',
           PLEXUS_LEADER_ELECT: 'maybe',
           POD_NAMESPACE: 'Bad_NS',
+          PLEXUS_SFTP_SECRET: 'Bad_Secret',
         }),
       );
     } catch (err) {
@@ -91,6 +93,7 @@ describe('operatorConfigFromEnv', () => {
     expect(problems).toContain('PLEXUS_RECONCILE_WORKERS: "0" must be an integer from 1 to 64');
     expect(problems).toContain('PLEXUS_LEADER_ELECT: "maybe" must be true or false');
     expect(problems).toContain('POD_NAMESPACE: "Bad_NS" is not a valid namespace name');
+    expect(problems).toContain('PLEXUS_SFTP_SECRET: "Bad_Secret" is not a valid Secret name');
   });
 
   it('checks the leader election timings against each other', () => {

@@ -2,6 +2,7 @@ import type { DataRun } from '../../../../src/api/index.js';
 import { CONFIGMAPS, SECRETS, type KubeObject } from '../../../../src/operator/index.js';
 import { utils as sshUtils } from 'ssh2';
 import {
+  readSftpWithRunKeys,
   resolveConnections,
   resolveRun,
   resolveSftpKeys,
@@ -250,6 +251,51 @@ describe('resolveSftpKeys', () => {
     expect(garbage.message).not.toContain('SECRET-LOOKING-TEXT');
     expect((await specError(resolveSftpKeys(kube, withSftp('bad-hosts')))).message).toBe(
       `${field}: Secret bad-hosts key known_hosts:1: expected "hostnames keytype base64-key [comment]"`,
+    );
+  });
+  it("uses the controller's default Secret (PLEXUS_SFTP_SECRET) when the spec names none", async () => {
+    const kube = new FakeKube();
+    const put = (name: string, data: Record<string, string>) =>
+      kube.put(SECRETS, { metadata: { name, namespace: 'data' }, data } as KubeObject);
+    put('default-keys', { etl: b64(key.private) });
+    put('own-keys', { reports: b64(key.private) });
+    put('only-hosts', { known_hosts: b64(`h ssh-ed25519 ${hostKey}`) });
+    expect(await resolveSftpKeys(kube, dataRun({}), 'default-keys')).toEqual({
+      secretName: 'default-keys',
+      users: ['etl'],
+      knownHosts: false,
+    });
+    // the spec's Secret wins over the default
+    expect(await resolveSftpKeys(kube, withSftp('own-keys'), 'default-keys')).toEqual({
+      secretName: 'own-keys',
+      users: ['reports'],
+      knownHosts: false,
+    });
+    const field = "the controller's default sftp Secret (PLEXUS_SFTP_SECRET)";
+    const missing = await specError(resolveSftpKeys(kube, dataRun({}), 'gone'));
+    expect(missing).toMatchObject({ reason: 'SecretNotFound' });
+    expect(missing.message).toBe(`${field}: Secret gone not found in data`);
+    const none = await specError(resolveSftpKeys(kube, dataRun({}), 'only-hosts'));
+    expect(none).toMatchObject({ reason: 'SecretKeyMissing' });
+    expect(none.message.startsWith(`${field}: Secret only-hosts holds no private key`)).toBe(true);
+    // a missing spec Secret is still reported as the spec's, not the default's
+    expect((await specError(resolveSftpKeys(kube, withSftp('nope'), 'default-keys'))).message).toBe(
+      'spec.connections.sftp.secretRef: Secret nope not found in data',
+    );
+  });
+
+  it('readSftpWithRunKeys: a missing default Secret, or none at all, is a SpecError before any connection', async () => {
+    const kube = new FakeKube();
+    const url = 'sftp://etl@files.example.org/data/criteria.json';
+    const missing = await specError(readSftpWithRunKeys(kube, dataRun({}), url, undefined, 'gone'));
+    expect(missing).toMatchObject({ reason: 'SecretNotFound' });
+    expect(missing.message).toBe(
+      "the controller's default sftp Secret (PLEXUS_SFTP_SECRET): Secret gone not found in data",
+    );
+    const none = await specError(readSftpWithRunKeys(kube, dataRun({}), url));
+    expect(none).toMatchObject({ reason: 'SecretNotFound' });
+    expect(none.message).toBe(
+      `spec.connections.sftp.secretRef: no SFTP keys Secret is named (and the controller has no default, PLEXUS_SFTP_SECRET) to read ${url}`,
     );
   });
 });
