@@ -201,7 +201,8 @@ export const DataRunConnections = Type.Object(
             "Each key of the Secret is a user name of those URLs and holds that user's private key " +
             '(OpenSSH or PEM format, unencrypted); the optional key known_hosts holds an OpenSSH known_hosts ' +
             "file the servers' host keys must be in (without it any host key is accepted and logged). " +
-            'Mounted read-only (mode 0400) into the worker pods. Absent: workers have no SFTP keys.',
+            'Mounted read-only (mode 0400) into the worker pods. ' +
+            "Absent: the controller's default (PLEXUS_SFTP_SECRET), else none.",
         },
       ),
     ),
