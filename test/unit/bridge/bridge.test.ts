@@ -7,7 +7,7 @@ import {
   type SourceContext,
   type WriteResult,
 } from '../../../src/bridge/index.js';
-import { InstantClock, registry } from './helpers.js';
+import { InstantClock, registry, until } from './helpers.js';
 
 /** A source that hands out N numbered messages as fast as the bridge takes them and records acks. */
 class ListSource implements Source {
@@ -129,7 +129,8 @@ describe('Bridge', () => {
     sink.gate = new Promise((r) => (open = r));
     const b = bridge(src, sink, { delivery: { maxInFlight: 50, batchMaxRecords: 10, lingerMs: 1 } });
     await b.start();
-    await new Promise((r) => setTimeout(r, 30));
+    await until('50 in flight', () => src.delivered >= 50);
+    await new Promise((r) => setTimeout(r, 30)); // and no more follow while the sink holds them
     expect(src.delivered).toBe(50);
     expect(b.status().inFlight).toBe(50);
     open();
@@ -293,8 +294,10 @@ describe('Bridge', () => {
     expect(stalled).toMatchObject({ status: 'True', reason: 'NoProgress' });
     sink.gate = undefined;
     open();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(b.status().conditions.find((c) => c.type === 'Stalled')?.status).toBe('False');
+    await until(
+      'Stalled cleared',
+      () => b.status().conditions.find((c) => c.type === 'Stalled')?.status === 'False',
+    );
     await b.stop();
   });
 });

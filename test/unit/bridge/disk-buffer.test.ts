@@ -9,7 +9,7 @@ import {
   type DiskBufferOptions,
   type BridgeMessage,
 } from '../../../src/bridge/index.js';
-import { msg } from './helpers.js';
+import { msg, until } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -90,11 +90,12 @@ describe('DiskBuffer', () => {
   });
 
   it('commits by age', async () => {
-    const b = buffer({ commitDurationMs: 50 });
+    const b = buffer({ commitDurationMs: 400 });
     await b.open();
     await b.append([msg('a'), msg('b')]);
     expect(b.segments()).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 150));
+    // committed once the active file is older than 400 ms (polled: the timer and the rename are asynchronous)
+    await until('committed by age', () => b.segments().length > 0);
     expect(b.segments()).toHaveLength(1);
     expect(await records((b.segments()[0] as { path: string }).path)).toEqual(['a', 'b']);
     await b.close();

@@ -60,3 +60,12 @@ export function msg(text: string, attributes: BridgeMessage['attributes'] = {}):
 export function registry(): Registry {
   return new Registry();
 }
+
+/** Resolves once `cond` holds, polling every 10 ms; fails after `ms` (generous: a loaded machine is slow). */
+export async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -5,6 +5,15 @@ import {
   type Disposition,
 } from '../../../src/queue/index.js';
 
+/** Polls `cond` every 5 ms for up to 10 s (a loaded machine is slow). */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function msg(batchIdx: number, extra: Partial<BatchMessage> = {}): BatchMessage {
   return {
     v: 1,
@@ -156,7 +165,8 @@ test('stop stops taking messages and waits for those in flight', async () => {
     2,
   );
   await queue.publish('ks1', [msg(0), msg(1), msg(2), msg(3)]);
-  await new Promise((r) => setTimeout(r, 10));
+  await until(() => started.length >= 2);
+  await new Promise((r) => setTimeout(r, 10)); // and no third while both are busy
   expect(started).toEqual([0, 1]);
   let stopped = false;
   const stopping = c.stop().then(() => (stopped = true));
@@ -187,7 +197,7 @@ test('deleteQueues drops pending and delayed messages; close refuses further use
   queue = new MemoryQueue({ retryDelayMs: 10_000 });
   const c = await queue.consume('ks1', async () => ({ kind: 'retry', reason: 'later' }), 1);
   await queue.publish('ks1', [msg(0), msg(1)]);
-  await new Promise((r) => setTimeout(r, 10));
+  await until(() => queue.delayed('ks1') === 2); // both handled once and waiting for their retry
   expect(queue.delayed('ks1') + queue.pending('ks1')).toBe(2);
   await queue.deleteQueues('ks1');
   expect(queue.pending('ks1')).toBe(0);
