@@ -1,6 +1,6 @@
 import { UserInputError } from '../errors/index.js';
 import type { CsvRecord } from '../io/index.js';
-import type { RawNode, RawScript } from '../script/index.js';
+import { findParamReference, type RawNode, type RawScript } from '../script/index.js';
 import type { FieldType } from '../values/index.js';
 import { WRITE_FORMATS, inferColumnTypes, type InferredType } from './infer.js';
 import { baseFileName, fieldNames, tableNameFor } from './names.js';
@@ -125,16 +125,15 @@ export function checkSeparator(separator: string, source: string): void {
     throw bad('cannot delimit CSV fields (a quote, a line break or NUL)');
 }
 
-/** `{name}` or `{name|type}`: text the script loader takes for a parameter reference. */
-const PARAM_REF_RE = /\{\s*[a-zA-Z0-9_]+\s*(?:\|\s*[a-zA-Z]+\s*)?\}/;
-
 function paramRefWarnings(what: string, texts: readonly string[]): string[] {
-  return texts
-    .filter((t) => PARAM_REF_RE.test(t))
-    .map(
-      (t) =>
-        `${what} ${JSON.stringify(t)} contains ${PARAM_REF_RE.exec(t)?.[0] ?? ''}, which the script loader reads as a parameter reference: rename it, or define that parameter in a params file`,
-    );
+  return texts.flatMap((t) => {
+    const ref = findParamReference(t);
+    return ref === undefined
+      ? []
+      : [
+          `${what} ${JSON.stringify(t)} contains ${ref}, which the script loader reads as a parameter reference: rename it, or define that parameter in a params file`,
+        ];
+  });
 }
 
 function writerUrl(c: Common): string {

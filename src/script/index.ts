@@ -1,7 +1,13 @@
 export { loadScript } from './load.js';
 export { ScriptError, formatProblem, type ScriptProblem } from './problems.js';
 export { readScriptSource, type LoadOptions, type ScriptSource } from './source.js';
-export { formatNumberParam, normalizeReferences, RESERVED_PARAMS, type ParamType } from './template.js';
+export {
+  findParamReference,
+  formatNumberParam,
+  normalizeReferences,
+  RESERVED_PARAMS,
+  type ParamType,
+} from './template.js';
 export {
   ScriptSchema,
   NodeSchema,

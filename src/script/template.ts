@@ -22,6 +22,14 @@ const SPACED_REF = /\{ *([a-zA-Z0-9_]+) *\| *(string|number|bool|stringlist) *\}
 const TYPED_REF = /\{([a-zA-Z0-9_]+)\|(string|number|bool|stringlist)\}/g;
 const ODD_TYPE_REF = /\{ *([a-zA-Z0-9_]+) *\| *([a-zA-Z0-9_]+) *\}/g;
 
+/**
+ * A parameter reference in `text` as the loader reads one (`{name}` or `{name|type}`, spaces allowed), if
+ * there is any; for warning about texts copied into a script.
+ */
+export function findParamReference(text: string): string | undefined {
+  return new RegExp(BARE_REF.source).exec(text)?.[0] ?? new RegExp(ODD_TYPE_REF.source).exec(text)?.[0];
+}
+
 /** Steps 1 and 2: the text with every reference in its canonical `{name|type}` form. */
 export function normalizeReferences(raw: string): string {
   return raw.replace(BARE_REF, '{$1|string}').replace(SPACED_REF, '{$1|$2}');
