@@ -170,31 +170,34 @@ export async function resolveSftpKeys(
 }
 
 /**
- * Reads an sftp:// URL with the keys of the run's SFTP Secret (spec.connections.sftp, else the controller's
- * default), as its workers will: the controller reads the tag criteria and Python files a script names when
- * it validates the script. The keys are written to a private temporary directory (0700, files 0600) for the
- * read and removed right after it.
+ * Runs `fn` with a reader of sftp:// URLs that uses the keys of the run's SFTP Secret (spec.connections.sftp,
+ * else the controller's default), as its workers will: the controller reads the script, parameters, tag
+ * criteria and Python files with it when it validates the run. On the first read the Secret is fetched and
+ * its keys written to a private temporary directory (0700, files 0600); every read of `fn` shares them and
+ * one connection per server, and the keys are removed when `fn` ends.
  */
-export async function readSftpWithRunKeys(
+export async function withRunSftpReader<T>(
   client: KubeClient,
   run: DataRun,
-  url: string,
+  fn: (read: (url: string) => Promise<string>) => Promise<T>,
   logger?: Logger,
   defaultSecret?: string,
-): Promise<string> {
-  const source = sftpKeysSecretOf(run, defaultSecret);
-  const ns = run.metadata.namespace ?? 'default';
-  const secret = source === undefined ? undefined : await client.get<Secret>(SECRETS, ns, source.name);
-  if (!secret) {
-    throw new SpecError(
-      'SecretNotFound',
-      source === undefined
-        ? `spec.connections.sftp.secretRef: no SFTP keys Secret is named (and the controller has no default, PLEXUS_SFTP_SECRET) to read ${url}`
-        : `${source.field}: Secret ${source.name} not found in ${ns}`,
-    );
-  }
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'plexus-sftp-keys-'));
-  try {
+): Promise<T> {
+  let dir: string | undefined;
+  let opening: Promise<UrlIo> | undefined;
+  const open = async (url: string): Promise<UrlIo> => {
+    const source = sftpKeysSecretOf(run, defaultSecret);
+    const ns = run.metadata.namespace ?? 'default';
+    const secret = source === undefined ? undefined : await client.get<Secret>(SECRETS, ns, source.name);
+    if (!secret) {
+      throw new SpecError(
+        'SecretNotFound',
+        source === undefined
+          ? `spec.connections.sftp.secretRef: no SFTP keys Secret is named (and the controller has no default, PLEXUS_SFTP_SECRET) to read ${url}`
+          : `${source.field}: Secret ${source.name} not found in ${ns}`,
+      );
+    }
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'plexus-sftp-keys-'));
     const privateKeys: Record<string, string> = {};
     let knownHosts: string | undefined;
     let i = 0;
@@ -204,15 +207,33 @@ export async function readSftpWithRunKeys(
       if (key === SFTP_KNOWN_HOSTS_KEY) knownHosts = file;
       else privateKeys[key] = file;
     }
-    const io = new UrlIo({ env: {}, sftp: { privateKeys, knownHosts }, ...(logger ? { logger } : {}) });
-    try {
-      return await io.readText(url);
-    } finally {
-      io.close();
-    }
+    return new UrlIo({ env: {}, sftp: { privateKeys, knownHosts }, ...(logger ? { logger } : {}) });
+  };
+  try {
+    return await fn(async (url) => {
+      // a failed opening (e.g. the Secret is missing) is tried again by the next read
+      const pending = (opening ??= open(url));
+      pending.catch(() => {
+        if (opening === pending) opening = undefined;
+      });
+      return (await pending).readText(url);
+    });
   } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
+    const io = await opening?.catch(() => undefined);
+    io?.close();
+    if (dir !== undefined) await fsp.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Reads one sftp:// URL with the keys of the run's SFTP Secret (withRunSftpReader). */
+export async function readSftpWithRunKeys(
+  client: KubeClient,
+  run: DataRun,
+  url: string,
+  logger?: Logger,
+  defaultSecret?: string,
+): Promise<string> {
+  return await withRunSftpReader(client, run, (read) => read(url), logger, defaultSecret);
 }
 
 export interface Clients {

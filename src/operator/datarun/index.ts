@@ -54,6 +54,7 @@ export {
   resolveConnections,
   resolveSftpKeys,
   readSftpWithRunKeys,
+  withRunSftpReader,
   ClientPool,
   type ResolvedConnections,
 } from './connections.js';

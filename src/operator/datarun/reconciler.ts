@@ -40,10 +40,10 @@ import { DATARUN_RESOURCE } from '../resources.js';
 import { writeStatus } from '../status-writer.js';
 import {
   ClientPool,
-  readSftpWithRunKeys,
   resolveConnections,
   resolveSftpKeys,
   sftpKeysSecretOf,
+  withRunSftpReader,
   type Clients,
 } from './connections.js';
 import {
@@ -389,20 +389,20 @@ export class DataRunReconciler {
     );
     const owned = snap?.metadata.ownerReferences?.some((r) => r.uid === run.metadata.uid);
     const defaultSftp = this.opts.config.defaultSecrets.sftp;
-    const resolved = await resolveRun(
-      this.opts.client,
-      run,
-      this.mount,
-      // sftp:// files of a run that has SFTP keys (its own or the controller's default Secret) are read with
-      // those keys (the controller has none of its own)
-      sftpKeysSecretOf(run, defaultSftp)
-        ? (url) =>
-            /^sftp:\/\//i.test(url)
-              ? readSftpWithRunKeys(this.opts.client, run, url, undefined, defaultSftp)
-              : this.opts.readUrl(url)
-        : this.opts.readUrl,
-      owned ? (snap?.data ?? {}) : {},
-    );
+    const resolveWith = (readUrl: (url: string) => Promise<string>): Promise<ResolvedRun> =>
+      resolveRun(this.opts.client, run, this.mount, readUrl, owned ? (snap?.data ?? {}) : {});
+    // sftp:// files of a run that has SFTP keys (its own or the controller's default Secret) are read with
+    // those keys (the controller has none of its own)
+    const resolved = sftpKeysSecretOf(run, defaultSftp)
+      ? await withRunSftpReader(
+          this.opts.client,
+          run,
+          (readSftp) =>
+            resolveWith((url) => (/^sftp:\/\//i.test(url) ? readSftp(url) : this.opts.readUrl(url))),
+          undefined,
+          defaultSftp,
+        )
+      : await resolveWith(this.opts.readUrl);
     this.resolved.set(key, { generation: gen, run: resolved });
     return resolved;
   }

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DataRun } from '../../../src/api/index.js';
-import { readSftpWithRunKeys, SpecError } from '../../../src/operator/datarun/index.js';
+import { readSftpWithRunKeys, SpecError, withRunSftpReader } from '../../../src/operator/datarun/index.js';
 import { SECRETS, type KubeObject } from '../../../src/operator/index.js';
 import { silentLogger } from '../../../src/obs/index.js';
 import { FakeKube } from '../../unit/operator/fake-kube.js';
@@ -63,6 +63,26 @@ test("reads with the Secret's key and known_hosts, and leaves no key file behind
   await expect(
     readSftpWithRunKeys(kube, dataRun('sftp-keys'), `sftp://other@${HOST}:${PORT}${dir}/criteria.json`),
   ).rejects.toMatchObject({ name: 'UserInputError', code: 'SFTP_NO_KEY' });
+  expect(keyDirs()).toEqual(before);
+});
+
+test('reads of one scope share the keys, written once and removed when the scope ends', async () => {
+  const kube = new FakeKube();
+  kube.put(SECRETS, {
+    metadata: { name: 'shared-keys', namespace: 'data' },
+    data: { [USER]: b64(await fsp.readFile(KEY)), known_hosts: b64(await fsp.readFile(KNOWN_HOSTS)) },
+  } as KubeObject);
+  await fsp.writeFile(path.join(dir, 'code.py'), 'x = 1\n');
+  const before = keyDirs();
+  const texts = await withRunSftpReader(kube, dataRun('shared-keys'), async (read) => {
+    const got = [
+      await read(`sftp://${USER}@${HOST}:${PORT}${dir}/criteria.json`),
+      await read(`sftp://${USER}@${HOST}:${PORT}${dir}/code.py`),
+    ];
+    expect(keyDirs().length).toBe(before.length + 1);
+    return got;
+  });
+  expect(texts).toEqual(['{"boys": "re.MatchString(`boy`, r.name)"}\n', 'x = 1\n']);
   expect(keyDirs()).toEqual(before);
 });
 
